@@ -1,0 +1,283 @@
+"""StanceClassifier: load a trained model and predict directed stance.
+
+Example:
+    >>> from stance import StanceClassifier
+    >>> clf = StanceClassifier.from_pretrained("runs/default/model")
+    >>> clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar").label
+    'oppose'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from stance.encoding import Group, ModelInput, collate, encode, group_examples
+from stance.modeling import StanceConfig, StanceModel, load_model, save_model
+from stance.schema import LabelSet, StanceExample, StancePrediction
+
+if TYPE_CHECKING:
+    from stance.actors import Actors
+    from stance.graph import StanceGraph
+
+logger = logging.getLogger(__name__)
+
+ExampleLike = StanceExample | Mapping[str, Any]
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def with_spans(example: StanceExample) -> StanceExample:
+    """Fill in the source and target spans of an example that gives none.
+
+    Mentions are found by name, with case, diacritic, possessive, surname, acronym and
+    demonym variants (see :func:`stance.actors.find_mentions`).
+
+    Raises:
+        ValueError: An actor is not mentioned in the text.
+    """
+    if example.source_spans and example.target_spans:
+        return example
+    from stance.actors import find_mentions
+
+    found = find_mentions(example.text, [example.source, example.target]).spans()
+    spans = {}
+    for role, name, given in (
+        ("source", example.source, example.source_spans),
+        ("target", example.target, example.target_spans),
+    ):
+        spans[role] = given or found.get(name, ())
+        if not spans[role]:
+            raise ValueError(
+                f"The {role} {name!r} is not mentioned in the text; check the spelling, use the "
+                "name as it appears in the text, or give its character spans."
+            )
+    return replace(example, source_spans=spans["source"], target_spans=spans["target"])
+
+
+class StanceClassifier:
+    """A trained stance model with its tokenizer, ready to predict.
+
+    Args:
+        model: The :class:`~stance.modeling.StanceModel`.
+        tokenizer: Its tokenizer, which knows the marker tokens.
+        device: Where to run; CUDA when present by default.
+    """
+
+    def __init__(self, model: StanceModel, tokenizer: Any, device: str | torch.device | None = None) -> None:
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+
+    @property
+    def config(self) -> StanceConfig:
+        return self.model.config
+
+    @property
+    def labels(self) -> LabelSet:
+        return self.model.config.label_set
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | os.PathLike[str], device: str | torch.device | None = None
+    ) -> StanceClassifier:
+        """Load a model saved with :meth:`save_pretrained` (or by ``stance train``)."""
+        device = torch.device(device) if device is not None else default_device()
+        model, tokenizer = load_model(directory, device)
+        return cls(model, tokenizer, device)
+
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Write safetensors weights, configs, tokenizer and a model card."""
+        return save_model(self.model, self.tokenizer, directory)
+
+    # --- core ------------------------------------------------------------------------
+
+    def encode_group(self, group: Group) -> ModelInput:
+        return encode(
+            group.text,
+            group.spans,
+            self.tokenizer,
+            mode=self.config.mode,
+            max_length=self.config.max_length,
+            markers=self.config.markers,
+        )
+
+    @torch.inference_mode()
+    def score_inputs(
+        self,
+        inputs: Sequence[ModelInput],
+        pairs: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> list[np.ndarray]:
+        """Calibrated probabilities ``[len(pairs[i]), n_labels]`` for each encoded text.
+
+        Texts are sorted by length so each batch pads little; results come back in input order.
+        """
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].input_ids))
+        results: list[np.ndarray] = [np.zeros((0, len(self.labels)))] * len(inputs)
+        pad = self.tokenizer.pad_token_id or 0
+        temperature = self.config.temperature
+        for begin in tqdm(range(0, len(order), batch_size), disable=not progress, desc="predict"):
+            chunk = [i for i in order[begin : begin + batch_size] if pairs[i]]
+            if not chunk:
+                continue
+            batch = collate([inputs[i] for i in chunk], [pairs[i] for i in chunk], pad)
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            logits = self.model(**batch)
+            probs = torch.softmax(logits.float() / temperature, dim=-1).cpu().numpy()
+            cursor = 0
+            for i in chunk:
+                results[i] = probs[cursor : cursor + len(pairs[i])]
+                cursor += len(pairs[i])
+        return results
+
+    def _prediction(self, source: str, target: str, probs: np.ndarray) -> StancePrediction:
+        best = int(probs.argmax())
+        return StancePrediction(
+            source=source,
+            target=target,
+            label=self.labels.name(best),
+            score=float(probs[best]),
+            scores={name: float(p) for name, p in zip(self.labels, probs)},
+        )
+
+    def predict_rows(
+        self,
+        examples: Sequence[ExampleLike],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> list[StancePrediction | ValueError]:
+        """Like :meth:`predict_batch`, but a bad example yields its ``ValueError`` in place.
+
+        Batch jobs use this so one bad row becomes an error row and the job goes on.
+        """
+        results: list[StancePrediction | ValueError] = [ValueError("not predicted")] * len(examples)
+        good: list[StanceExample] = []
+        good_rows: list[int] = []
+        for row, item in enumerate(examples):
+            try:
+                example = with_spans(_as_example(item))
+            except ValueError as err:
+                results[row] = err
+                continue
+            good.append(example)
+            good_rows.append(row)
+        groups = group_examples(good, self.config.mode)
+        inputs: list[ModelInput] = []
+        kept: list[Group] = []
+        for group in groups:
+            try:
+                inputs.append(self.encode_group(group))
+                kept.append(group)
+            except ValueError as err:
+                for r in group.rows:
+                    results[good_rows[r]] = err
+        scores = self.score_inputs(inputs, [g.pairs for g in kept], batch_size, progress)
+        for group, probs in zip(kept, scores):
+            for (i, j), r, p in zip(group.pairs, group.rows, probs):
+                results[good_rows[r]] = self._prediction(group.actors[i], group.actors[j], p)
+        return results
+
+    # --- public API --------------------------------------------------------------------
+
+    def predict(self, text: str, source: str, target: str) -> StancePrediction:
+        """The stance of ``source`` toward ``target`` in ``text``.
+
+        Actors are found in the text by name, with case, diacritic, possessive, surname,
+        acronym and demonym variants (see :func:`stance.actors.find_mentions`).
+
+        Raises:
+            ValueError: An actor is not mentioned, or the text is too long for the encoder.
+        """
+        return self.predict_batch([StanceExample(text, source, target)])[0]
+
+    def predict_batch(
+        self, examples: Sequence[ExampleLike], batch_size: int = 32, progress: bool = False
+    ) -> list[StancePrediction]:
+        """Predict many examples; the result has the same order and length as the input.
+
+        Examples sharing a text are encoded together in one pass (in ``all_pairs`` mode).
+
+        Args:
+            examples: :class:`StanceExample` objects or dicts with ``text``, ``source``,
+                ``target`` (and optionally spans).
+            batch_size: Texts per forward pass.
+
+        Raises:
+            ValueError: The first bad example, with its index.
+        """
+        results = self.predict_rows(examples, batch_size, progress)
+        predictions = []
+        for row, result in enumerate(results):
+            if isinstance(result, ValueError):
+                raise ValueError(f"Example {row}: {result}") from result
+            predictions.append(result)
+        return predictions
+
+    def predict_dataset(self, dataset: Any, batch_size: int = 32, progress: bool = False) -> Any:
+        """Return ``dataset`` with ``predicted_label``, ``predicted_score`` and
+        ``predicted_scores`` (JSON) columns added."""
+        import json
+
+        from stance.io import from_dataset
+
+        predictions = self.predict_batch(from_dataset(dataset), batch_size, progress)
+        dataset = dataset.add_column("predicted_label", [p.label for p in predictions])
+        dataset = dataset.add_column("predicted_score", [p.score for p in predictions])
+        return dataset.add_column(
+            "predicted_scores", [json.dumps(dict(p.scores)) for p in predictions]
+        )
+
+    def analyze(
+        self,
+        text: str,
+        actors: Actors | Sequence[str] | Mapping[str, Any] | None = None,
+        threshold: float = 0.5,
+        window: int = 2,
+        roll_up: bool = False,
+        batch_size: int = 32,
+    ) -> StanceGraph:
+        """The directed stance graph of a whole article.
+
+        Args:
+            text: The article.
+            actors: Names, ``{name: [aliases]}``, or an :class:`~stance.actors.Actors`
+                dictionary; ``None`` discovers them with spaCy NER (``stance[ner]``).
+            threshold: An edge needs a non-neutral probability of at least this.
+            window: Sentences per window (windows slide one sentence at a time).
+            roll_up: Count a person's stances for the actor in its ``affiliation``.
+
+        Returns:
+            A :class:`~stance.graph.StanceGraph`; empty when fewer than two actors appear.
+        """
+        from stance.graph import analyze_document
+
+        return analyze_document(
+            self, text, actors, threshold=threshold, window=window, roll_up=roll_up, batch_size=batch_size
+        )
+
+
+def _as_example(item: ExampleLike) -> StanceExample:
+    if isinstance(item, StanceExample):
+        return item
+    if isinstance(item, Mapping):
+        from stance.io import record_to_example
+
+        return record_to_example(item)
+    raise ValueError(f"Expected a StanceExample or a dict, got {type(item).__name__}.")

@@ -1,0 +1,239 @@
+"""The stance model: an encoder, entity-start pooling and a directed pair head.
+
+An actor's vector pools the encoder states at its mentions' start markers
+(entity-start pooling, Baldini Soares et al. 2019) with a logsumexp across mentions
+(as ATLOP does). Each ordered pair (source, target) is classified from
+``[h_s; h_t; h_s * h_t; h_cls]``, which is not symmetric in s and t, so direction is
+learned rather than guessed.
+
+A saved model is a directory with ``model.safetensors`` (encoder and head),
+``config.json`` (the encoder's architecture), ``stance_config.json`` (labels, markers,
+mode, max length, temperature), the tokenizer with its marker tokens, and a model card.
+Loading never unpickles and never needs the network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from stance.encoders import load_encoder, quiet_transformers
+from stance.encoding import MODES, Markers
+from stance.schema import DEFAULT_LABELS, LabelSet
+
+logger = logging.getLogger(__name__)
+
+CONFIG_NAME = "stance_config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass
+class StanceConfig:
+    """What a saved model needs besides its weights. Written to ``stance_config.json``."""
+
+    encoder: str = "minilm"
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
+    neutral: str = "neutral"
+    mode: str = "all_pairs"
+    max_length: int = 256
+    markers: Markers = field(default_factory=Markers)
+    head_hidden: int | None = None
+    dropout: float = 0.1
+    temperature: float = 1.0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.markers, dict):
+            self.markers = Markers(**self.markers)
+        if self.mode not in MODES:
+            raise ValueError(f"Unknown mode {self.mode!r}; expected one of {MODES}.")
+        LabelSet(tuple(self.labels), self.neutral)  # validates
+        if self.temperature <= 0:
+            raise ValueError(f"The temperature must be positive, got {self.temperature}.")
+
+    @property
+    def label_set(self) -> LabelSet:
+        return LabelSet(tuple(self.labels), self.neutral)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StanceConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Unknown keys {sorted(unknown)} in {CONFIG_NAME}; known: {sorted(known)}.")
+        return cls(**data)
+
+
+class StanceModel(nn.Module):
+    """Encoder plus pair head. ``forward`` returns logits for every requested pair."""
+
+    def __init__(self, encoder: nn.Module, config: StanceConfig) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.config = config
+        hidden = int(encoder.config.hidden_size)
+        inner = config.head_hidden or hidden
+        self.head = nn.Sequential(
+            nn.Dropout(config.dropout),
+            nn.Linear(4 * hidden, inner),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(inner, len(config.labels)),
+        )
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        mention_index: torch.Tensor,
+        mention_mask: torch.Tensor,
+        pairs: torch.Tensor,
+    ) -> torch.Tensor:
+        """Classify pairs.
+
+        Args:
+            input_ids, attention_mask: ``[B, T]``.
+            mention_index: ``[A, M]`` flat positions (into ``B * T``) of each actor's
+                start markers; ``mention_mask`` ``[A, M]`` marks the real ones.
+            pairs: ``[P, 2]`` rows of (source actor, target actor).
+
+        Returns:
+            ``[P, n_labels]`` logits (before temperature).
+        """
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        batch, width, hidden = states.shape
+        flat = states.reshape(batch * width, hidden)
+        mentions = flat[mention_index]  # [A, M, H]
+        mentions = mentions.masked_fill(~mention_mask.unsqueeze(-1), float("-inf"))
+        actors = torch.logsumexp(mentions, dim=1)  # [A, H]
+        cls = states[:, 0]  # [B, H]
+        actor_text = mention_index[:, 0] // width  # which text each actor is in
+        src, tgt = actors[pairs[:, 0]], actors[pairs[:, 1]]
+        context = cls[actor_text[pairs[:, 0]]]
+        return self.head(torch.cat([src, tgt, src * tgt, context], dim=-1))
+
+
+def build_model(config: StanceConfig) -> tuple[StanceModel, Any]:
+    """A fresh model from a pretrained encoder: add the marker tokens, resize the embeddings.
+
+    This is the one place where the vocabulary grows.
+    """
+    encoder, tokenizer = load_encoder(config.encoder)
+    added = tokenizer.add_tokens(config.markers.tokens(), special_tokens=True)
+    if added:
+        embeddings = encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+        with torch.no_grad():
+            # Start the markers at the mean of the vocabulary plus a little noise, so they
+            # begin as ordinary tokens that are still told apart.
+            old = embeddings.weight[:-added]
+            noise = torch.randn(added, old.shape[1], generator=torch.Generator().manual_seed(0))
+            embeddings.weight[-added:] = old.mean(0) + 0.02 * noise
+    if config.max_length > int(getattr(encoder.config, "max_position_embeddings", config.max_length)):
+        raise ValueError(
+            f"max_length {config.max_length} exceeds the encoder's "
+            f"{encoder.config.max_position_embeddings} positions."
+        )
+    return StanceModel(encoder, config), tokenizer
+
+
+def save_model(model: StanceModel, tokenizer: Any, directory: str | os.PathLike[str]) -> Path:
+    """Write weights (safetensors), configs, tokenizer and model card to ``directory``."""
+    from safetensors.torch import save_model as save_safetensors
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    save_safetensors(model, str(path / WEIGHTS_NAME))
+    model.encoder.config.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    (path / CONFIG_NAME).write_text(json.dumps(model.config.to_dict(), indent=2, ensure_ascii=False))
+    (path / "README.md").write_text(model_card(model.config), encoding="utf-8")
+    return path
+
+
+def load_model(
+    directory: str | os.PathLike[str], device: str | torch.device | None = None
+) -> tuple[StanceModel, Any]:
+    """Load a model saved by :func:`save_model`. Needs nothing but the directory."""
+    from safetensors.torch import load_model as load_safetensors
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    path = Path(directory)
+    if not (path / CONFIG_NAME).is_file():
+        raise FileNotFoundError(
+            f"{path} is not a saved stance model: it has no {CONFIG_NAME}. "
+            "Train one with `stance train --config ...`, or pass the run's model directory."
+        )
+    config = StanceConfig.from_dict(json.loads((path / CONFIG_NAME).read_text()))
+    with quiet_transformers():
+        encoder_config = AutoConfig.from_pretrained(path)
+        encoder = AutoModel.from_config(encoder_config)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    if getattr(encoder, "pooler", None) is not None:
+        encoder.pooler = None
+    model = StanceModel(encoder, config)
+    load_safetensors(model, str(path / WEIGHTS_NAME), strict=True, device=str(device or "cpu"))
+    model.to(device or "cpu")
+    model.eval()
+    return model, tokenizer
+
+
+def model_card(config: StanceConfig) -> str:
+    """A short README for the model directory."""
+    metrics = config.metrics
+    lines = [
+        "---",
+        "library_name: stance",
+        "tags: [stance, directed-sentiment, text-classification]",
+        "---",
+        "",
+        "# stance model",
+        "",
+        "Directed stance (source → target) between the actors of a text, made with "
+        "[`stance`](https://github.com/).",
+        "",
+        f"- Encoder: `{config.encoder}`",
+        f"- Mode: `{config.mode}`; max length {config.max_length} tokens",
+        f"- Labels: {', '.join(f'`{label}`' for label in config.labels)} (neutral: `{config.neutral}`)",
+        f"- Temperature (fitted on validation): {config.temperature:.3f}",
+        "",
+        "## Training data",
+        "",
+        str(config.training.get("data", "not recorded")),
+        "",
+        "## Evaluation",
+        "",
+    ]
+    if metrics:
+        lines += ["| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items()]
+    else:
+        lines.append("Not evaluated.")
+    lines += [
+        "",
+        "## Resolved training config",
+        "",
+        "```json",
+        json.dumps(config.training, indent=2, ensure_ascii=False, default=str),
+        "```",
+        "",
+        "## Use",
+        "",
+        "```python",
+        "from stance import StanceClassifier",
+        'clf = StanceClassifier.from_pretrained("path/to/this/directory")',
+        'clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar")',
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

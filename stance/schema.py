@@ -1,0 +1,232 @@
+"""The data schema: directed examples, multi-actor passages, label sets and predictions.
+
+Everything that crosses a module boundary in `stance` is one of these frozen dataclasses.
+They validate themselves in ``__post_init__`` and raise ``ValueError`` with the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import permutations
+from typing import Any
+
+Span = tuple[int, int]
+"""A half-open character span ``(start, end)`` into a text."""
+
+DEFAULT_LABELS: tuple[str, ...] = ("neutral", "support", "oppose")
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """The labels a model predicts, in id order, with the one that means "no stance".
+
+    Example:
+        >>> labels = LabelSet(("neutral", "support", "oppose"))
+        >>> labels.id("oppose")
+        2
+    """
+
+    labels: tuple[str, ...] = DEFAULT_LABELS
+    neutral: str = "neutral"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.labels) < 2:
+            raise ValueError(f"A label set needs at least two labels, got {self.labels!r}.")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"Labels must be unique, got {self.labels!r}.")
+        if self.neutral not in self.labels:
+            raise ValueError(
+                f"The neutral label {self.neutral!r} is not among the labels {self.labels!r}; "
+                "pass neutral=<the label that means no stance>."
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.labels)
+
+    def __contains__(self, label: object) -> bool:
+        return label in self.labels
+
+    @property
+    def neutral_id(self) -> int:
+        return self.labels.index(self.neutral)
+
+    def id(self, label: str) -> int:
+        """Return the id of ``label``; raise ``ValueError`` naming the known labels."""
+        try:
+            return self.labels.index(label)
+        except ValueError:
+            raise ValueError(
+                f"Unknown label {label!r}; expected one of {list(self.labels)}. "
+                "Map your labels onto these, or train a model with your own label set."
+            ) from None
+
+    def name(self, label_id: int) -> str:
+        return self.labels[label_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"labels": list(self.labels), "neutral": self.neutral}
+
+
+def _check_spans(text: str, spans: Sequence[Span], what: str) -> tuple[Span, ...]:
+    checked = []
+    for span in spans:
+        if len(span) != 2:
+            raise ValueError(f"{what} span {span!r} is not a (start, end) pair.")
+        start, end = int(span[0]), int(span[1])
+        if not 0 <= start < end <= len(text):
+            raise ValueError(
+                f"{what} span ({start}, {end}) does not fit the text of {len(text)} characters; "
+                "spans are 0-based, half-open character offsets (text[start:end])."
+            )
+        if not text[start:end].strip():
+            raise ValueError(f"{what} span ({start}, {end}) covers only whitespace.")
+        checked.append((start, end))
+    return tuple(sorted(checked))
+
+
+@dataclass(frozen=True)
+class StanceExample:
+    """One directed example: the stance of ``source`` toward ``target`` in ``text``.
+
+    Args:
+        text: The sentence or passage.
+        source: The actor who holds the stance.
+        target: The actor the stance is about.
+        label: The gold label, or ``None`` for prediction.
+        id: An optional identifier kept through loading and prediction (e.g. the DSE row).
+        source_spans: Character spans of the source's mentions; found from the name if empty.
+        target_spans: Character spans of the target's mentions; found from the name if empty.
+    """
+
+    text: str
+    source: str
+    target: str
+    label: str | None = None
+    id: str | None = None
+    source_spans: tuple[Span, ...] = ()
+    target_spans: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError("The text is empty; every example needs the text that holds the stance.")
+        for role in ("source", "target"):
+            value = getattr(self, role)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"The {role} is empty; name the actor.")
+        if self.source == self.target:
+            raise ValueError(
+                f"The source and target are the same actor ({self.source!r}); "
+                "stance is between two different actors."
+            )
+        object.__setattr__(self, "source_spans", _check_spans(self.text, self.source_spans, "Source"))
+        object.__setattr__(self, "target_spans", _check_spans(self.text, self.target_spans, "Target"))
+
+
+@dataclass(frozen=True)
+class ActorMentions:
+    """An actor of a passage and the character spans where it is mentioned."""
+
+    name: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A text with several actors and its labelled directed stances.
+
+    Every ordered pair of actors that ``stances`` does not list is neutral.
+
+    Args:
+        text: The passage.
+        actors: The actors with their mention spans.
+        stances: ``{(source, target): label}`` for the non-neutral pairs.
+        id: An optional identifier.
+        meta: Free-form metadata (topic, phenomena) kept with the passage.
+    """
+
+    text: str
+    actors: tuple[ActorMentions, ...]
+    stances: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    id: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError("The passage text is empty.")
+        actors = tuple(
+            ActorMentions(a.name, _check_spans(self.text, a.spans, f"Actor {a.name!r}"))
+            for a in self.actors
+        )
+        names = [a.name for a in actors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Actor names must be unique within a passage, got {names}.")
+        for actor in actors:
+            if not actor.spans:
+                raise ValueError(f"Actor {actor.name!r} has no mention in the text; add its spans.")
+        known = set(names)
+        for (source, target), label in self.stances.items():
+            if source not in known or target not in known:
+                raise ValueError(
+                    f"The stance {source!r} -> {target!r} names an actor that is not listed "
+                    f"among {sorted(known)}."
+                )
+            if source == target:
+                raise ValueError(f"The stance {source!r} -> {target!r} has the same source and target.")
+            if not isinstance(label, str) or not label:
+                raise ValueError(f"The stance {source!r} -> {target!r} has no label.")
+        object.__setattr__(self, "actors", actors)
+        object.__setattr__(self, "stances", dict(self.stances))
+
+    @property
+    def actor_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.actors)
+
+    def label(self, source: str, target: str, neutral: str = "neutral") -> str:
+        return self.stances.get((source, target), neutral)
+
+    def examples(self, neutral: str = "neutral") -> list[StanceExample]:
+        """All ``N * (N - 1)`` directed examples, unlisted pairs labelled ``neutral``."""
+        spans = {a.name: a.spans for a in self.actors}
+        return [
+            StanceExample(
+                self.text,
+                s,
+                t,
+                self.label(s, t, neutral),
+                f"{self.id}:{s}->{t}" if self.id is not None else None,
+                spans[s],
+                spans[t],
+            )
+            for s, t in permutations(self.actor_names, 2)
+        ]
+
+
+@dataclass(frozen=True)
+class StancePrediction:
+    """The predicted stance of ``source`` toward ``target``.
+
+    Attributes:
+        label: The most probable label.
+        score: Its calibrated probability.
+        scores: The probability of every label.
+    """
+
+    source: str
+    target: str
+    label: str
+    score: float
+    scores: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "label": self.label,
+            "score": self.score,
+            "scores": dict(self.scores),
+        }

@@ -1,0 +1,178 @@
+"""Training configs: YAML files whose sections mirror these dataclasses.
+
+Unknown keys fail loudly, ``--set section.key=value`` overrides any value, and the
+resolved config is saved in the run directory.
+
+Example:
+    >>> config = load_config("configs/default.yaml", ["train.learning_rate=3.0e-5"])
+    >>> config.train.learning_rate
+    3e-05
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stance.schema import DEFAULT_LABELS
+
+
+@dataclass
+class ModelSection:
+    """The model: encoder, mode and head."""
+
+    encoder: str = "minilm"
+    mode: str = "all_pairs"
+    max_length: int = 256
+    head_hidden: int | None = None
+    dropout: float = 0.1
+
+
+@dataclass
+class DataSection:
+    """Where the data is and how to read it.
+
+    ``format`` is ``passages`` (multi-actor JSONL, as the bundled corpus), ``examples``
+    (directed examples in JSONL/CSV/Parquet) or ``dse`` (Park et al. 2021 TSV).
+    Paths are relative to the directory you run from.
+    """
+
+    format: str = "passages"
+    train: str = "data/corpus/train.jsonl"
+    validation: str = "data/corpus/validation.jsonl"
+    test: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
+    neutral: str = "neutral"
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+
+
+@dataclass
+class TrainSection:
+    """The optimisation."""
+
+    output_dir: str = "runs/default"
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 5.0e-5
+    head_learning_rate: float = 1.0e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    gradient_accumulation_steps: int = 1
+    class_weights: str = "sqrt"
+    early_stopping_patience: int = 2
+    seed: int = 42
+    max_steps: int | None = None
+    length_grouping: bool = True
+    calibrate: bool = True
+    device: str | None = None
+    torch_threads: int | None = None
+
+
+@dataclass
+class Config:
+    """A whole training config: ``model``, ``data`` and ``train`` sections."""
+
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    train: TrainSection = field(default_factory=TrainSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
+
+
+def _check_type(value: Any, hint: Any, where: str) -> Any:
+    """Coerce ints to floats where a float is wanted; reject anything else that does not fit."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _check_type(value, option, where)
+            except ValueError:
+                continue
+        raise ValueError(f"{where}: expected {hint}, found {value!r}.")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool):
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise ValueError(f"{where}: expected {hint.__name__}, found {value!r}.")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected a mapping, found {value!r}.")
+        return {str(k): str(v) for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected a list, found {value!r}.")
+        return [str(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping of keys, found {data!r}.")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}. "
+            "Check the spelling, or see training/config.py."
+        )
+    values = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value or {}, f"{where}.{name}")  # type: ignore[arg-type]
+        else:
+            values[name] = _check_type(value, hint, f"{where}.{name}")
+    return cls(**values)
+
+
+def apply_override(data: dict[str, Any], override: str) -> None:
+    """Apply ``section.key=value`` (value parsed as YAML) to a raw config dict."""
+    if "=" not in override:
+        raise ValueError(f"Override {override!r} is not of the form section.key=value.")
+    path, raw = override.split("=", 1)
+    keys = path.strip().split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"Override {override!r}: {key!r} is not a section.")
+    node[keys[-1]] = yaml.safe_load(raw)
+
+
+def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None = None) -> Config:
+    """Read a YAML config, apply ``--set`` overrides, and check every key and type.
+
+    Raises:
+        ValueError: An unknown key or a value of the wrong type, naming the file and key.
+    """
+    data: dict[str, Any] = {}
+    where = "config"
+    if path is not None:
+        where = os.fspath(path)
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = loaded or {}
+    for override in overrides or []:
+        apply_override(data, override)
+    return _build(Config, data, where)

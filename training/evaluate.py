@@ -1,0 +1,129 @@
+"""Evaluate a trained model on labelled data.
+
+    stance evaluate --model runs/dse-minilm/model --data ../shared/data/dse/test_dedup.tsv [--output m.json]
+
+Prints micro- and macro-F1, the per-class report and the confusion matrix of the directed
+labels, and writes them as JSON. On DSE files it also recovers each row's 5-way label from
+its two directed predictions (:func:`stance.io.dse_label`: a direction counts when its
+argmax is non-neutral, and when both do the more probable one wins) and scores that too,
+so the numbers compare with published ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stance.classifier import StanceClassifier
+from stance.io import DSE_LABELS, detect_format, dse_label, load_examples, load_passages
+from stance.schema import StanceExample, StancePrediction
+
+logger = logging.getLogger(__name__)
+
+
+def scores(golds: Sequence[str], preds: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Micro/macro-F1, the per-class report and the confusion matrix (scikit-learn)."""
+    from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
+    labels = list(labels)
+    return {
+        "micro_f1": float(f1_score(golds, preds, labels=labels, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(golds, preds, labels=labels, average="macro", zero_division=0)),
+        "n": len(golds),
+        "report": classification_report(golds, preds, labels=labels, output_dict=True, zero_division=0),
+        "labels": labels,
+        "confusion": confusion_matrix(golds, preds, labels=labels).tolist(),
+    }
+
+
+def dse_scores(examples: Sequence[StanceExample], predictions: Sequence[StancePrediction]) -> dict[str, Any]:
+    """5-way DSE scores: each row's label recovered from its p->q and q->p predictions."""
+    rows: dict[str, dict[str, Any]] = {}
+    for example, prediction in zip(examples, predictions):
+        row, direction = str(example.id).split(":")
+        rows.setdefault(row, {})[direction] = (example.label, prediction.scores)
+    golds, preds = [], []
+    gold_of = {("neutral", "neutral"): 0, ("support", "neutral"): 1, ("neutral", "support"): 2,
+               ("oppose", "neutral"): 3, ("neutral", "oppose"): 4}  # fmt: skip
+    for both in rows.values():
+        golds.append(DSE_LABELS[gold_of[(both["pq"][0], both["qp"][0])]])
+        preds.append(DSE_LABELS[dse_label(both["pq"][1], both["qp"][1])])
+    return scores(golds, preds, DSE_LABELS)
+
+
+def load_eval_examples(path: str, neutral: str = "neutral") -> list[StanceExample]:
+    if detect_format(path) == "jsonl":
+        # A passage file (the bundled corpus) or a directed-example file.
+        with open(path, encoding="utf-8") as handle:
+            first = json.loads(next(handle, "{}") or "{}")
+        if "actors" in first:
+            return [ex for p in load_passages(path) for ex in p.examples(neutral)]
+    return list(load_examples(path))
+
+
+def evaluate(classifier: StanceClassifier, path: str, batch_size: int = 64) -> dict[str, Any]:
+    """Score ``classifier`` on the file at ``path`` (passages, examples or DSE)."""
+    examples = load_eval_examples(path, classifier.labels.neutral)
+    predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
+    result = {
+        "data": path,
+        "directed": scores([str(e.label) for e in examples], [p.label for p in predictions], classifier.labels.labels),
+    }
+    if detect_format(path) == "dse":
+        result["dse5"] = dse_scores(examples, predictions)
+    return result
+
+
+def format_result(result: dict[str, Any]) -> str:
+    lines = [f"data: {result['data']}"]
+    for key in ("directed", "dse5"):
+        if key not in result:
+            continue
+        r = result[key]
+        lines.append(f"\n{key}: micro-F1 {100 * r['micro_f1']:.2f}  macro-F1 {100 * r['macro_f1']:.2f}  (n={r['n']})")
+        lines.append(f"{'label':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for label in r["labels"]:
+            c = r["report"][label]
+            lines.append(f"{label:<16}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1-score']:>10.3f}{int(c['support']):>10}")
+        lines.append("confusion (rows gold, columns predicted): " + " ".join(r["labels"]))
+        lines += ["  " + " ".join(f"{v:>6}" for v in row) for row in r["confusion"]]
+    return "\n".join(lines)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    classifier = StanceClassifier.from_pretrained(args.model, device=args.device)
+    result = evaluate(classifier, args.data, args.batch_size)
+    print(format_result(result))
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", required=True, help="Passages/examples JSONL, CSV, Parquet, or DSE .tsv")
+    parser.add_argument("--output", help="Write the metrics as JSON here.")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device")
+
+
+def register_cli(subparsers: Any) -> None:
+    """Plug ``stance evaluate`` into the ``stance`` command."""
+    parser = subparsers.add_parser("evaluate", help="Score a model on labelled data.")
+    add_arguments(parser)
+    parser.set_defaults(func=run_cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO)
+    return run_cli(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,313 @@
+"""Fine-tune a stance model from one YAML config.
+
+    stance train --config configs/default.yaml [--set train.epochs=5] [--no-resume]
+    python -m training.train --config configs/default.yaml
+
+The run directory (``train.output_dir``) gets the resolved ``config.yaml``, a
+``checkpoint/`` written after every epoch (training resumes from it), the best model by
+validation macro-F1 in ``model/``, and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from stance.classifier import default_device
+from stance.encoding import ModelInput, collate
+from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
+
+from training.config import Config, load_config
+from training.data import Split, prepare_split
+
+logger = logging.getLogger(__name__)
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Shuffle, then sort by length within chunks of 50 batches, so each batch pads little
+    while the order of batches stays random."""
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for begin in range(0, len(order), chunk):
+        part = sorted(order[begin : begin + chunk], key=lambda i: lengths[i])
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def make_batch(dataset: Any, indices: list[int], pad_id: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    rows = dataset[indices]
+    inputs = [ModelInput(ids, pos) for ids, pos in zip(rows["input_ids"], rows["actor_positions"])]
+    pairs = [[tuple(p) for p in text_pairs] for text_pairs in rows["pairs"]]
+    labels = torch.tensor([label for text_labels in rows["labels"] for label in text_labels])
+    return collate(inputs, pairs, pad_id), labels
+
+
+def class_weights(dataset: Any, n_labels: int, scheme: str) -> torch.Tensor | None:
+    """Inverse-frequency weights (``inverse``), their square root (``sqrt``), or none."""
+    if scheme == "none":
+        return None
+    counts = np.bincount([lab for labels in dataset["labels"] for lab in labels], minlength=n_labels)
+    counts = np.maximum(counts, 1).astype(float)
+    weights = counts.sum() / (n_labels * counts)
+    if scheme == "sqrt":
+        weights = np.sqrt(weights)
+    elif scheme != "inverse":
+        raise ValueError(f"Unknown train.class_weights {scheme!r}; expected sqrt, inverse or none.")
+    return torch.tensor(weights / weights.mean(), dtype=torch.float)
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: StanceModel, dataset: Any, pad_id: int, device: torch.device, batch_size: int = 64
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Logits, gold labels and example rows of every pair in a prepared split."""
+    model.eval()
+    order = sorted(range(len(dataset)), key=lambda i: dataset[i]["length"])
+    logits, golds, rows = [], [], []
+    for begin in range(0, len(order), batch_size):
+        indices = order[begin : begin + batch_size]
+        batch, labels = make_batch(dataset, indices, pad_id)
+        out = model(**{k: v.to(device) for k, v in batch.items()})
+        logits.append(out.float().cpu().numpy())
+        golds.append(labels.numpy())
+        rows += [r for i in indices for r in dataset[i]["rows"]]
+    return np.concatenate(logits), np.concatenate(golds), rows
+
+
+def macro_f1(logits: np.ndarray, golds: np.ndarray, n_labels: int) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(
+        f1_score(golds, logits.argmax(-1), labels=list(range(n_labels)), average="macro", zero_division=0)
+    )
+
+
+def fit_temperature(logits: np.ndarray, golds: np.ndarray) -> float:
+    """Temperature scaling (Guo et al. 2017): one scalar that minimises validation NLL."""
+    x = torch.tensor(logits, dtype=torch.float)
+    y = torch.tensor(golds, dtype=torch.long)
+    log_t = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(x / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.detach().exp().clamp(0.05, 20.0))
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    metrics: dict[str, Any]
+
+
+def train(config: Config, resume: bool = True) -> TrainResult:
+    """Train, select on validation macro-F1, calibrate, save. See the module docstring."""
+    t = config.train
+    run = Path(t.output_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    config.save(run / "config.yaml")
+    if t.torch_threads:
+        torch.set_num_threads(t.torch_threads)
+    set_seed(t.seed)
+    device = torch.device(t.device) if t.device else default_device()
+
+    stance_config = StanceConfig(
+        encoder=config.model.encoder,
+        labels=list(config.data.labels),
+        neutral=config.data.neutral,
+        mode=config.model.mode,
+        max_length=config.model.max_length,
+        head_hidden=config.model.head_hidden,
+        dropout=config.model.dropout,
+        training=config.to_dict(),
+    )
+    checkpoint = run / "checkpoint"
+    state: dict[str, Any] = {"epoch": 0, "best": -1.0, "bad_epochs": 0, "history": []}
+    if resume and (checkpoint / "trainer_state.json").is_file():
+        model, tokenizer = load_model(checkpoint, device)
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        logger.info("Resuming from %s after epoch %d", checkpoint, state["epoch"])
+    else:
+        model, tokenizer = build_model(stance_config)
+    model.to(device)
+    markers = model.config.markers
+    pad_id = tokenizer.pad_token_id or 0
+
+    train_split = prepare_split("train", config.data.train, config, tokenizer, markers, config.data.max_train_samples)
+    valid_split = prepare_split(
+        "validation", config.data.validation, config, tokenizer, markers, config.data.max_eval_samples
+    )
+    _write_errors(run, [train_split, valid_split])
+    n_labels = len(stance_config.labels)
+    weights = class_weights(train_split.dataset, n_labels, t.class_weights)
+    loss_fn = nn.CrossEntropyLoss(weight=weights.to(device) if weights is not None else None)
+
+    lengths = train_split.dataset["length"]
+    steps_per_epoch = math.ceil(math.ceil(len(lengths) / t.batch_size) / t.gradient_accumulation_steps)
+    total_steps = t.max_steps or steps_per_epoch * t.epochs
+    head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
+    decay = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.ndim <= 1]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": t.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+            {"params": head_params, "weight_decay": t.weight_decay, "lr": t.head_learning_rate},
+        ],
+        lr=t.learning_rate,
+    )
+    from transformers import get_linear_schedule_with_warmup
+
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(t.warmup_ratio * total_steps), total_steps)
+    if state["epoch"] and (checkpoint / "optimizer.pt").is_file():
+        # weights_only: the optimizer state is tensors and numbers, never arbitrary objects.
+        saved = torch.load(checkpoint / "optimizer.pt", map_location=device, weights_only=True)
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+
+    step = state.get("step", 0)
+    train_seconds, seen = 0.0, 0
+    for epoch in range(state["epoch"], t.epochs):
+        if state["bad_epochs"] >= t.early_stopping_patience or (t.max_steps and step >= t.max_steps):
+            break
+        model.train()
+        torch.manual_seed(t.seed + epoch)
+        if t.length_grouping:
+            batches = length_grouped_batches(lengths, t.batch_size, t.seed + epoch)
+        else:
+            order = list(range(len(lengths)))
+            random.Random(t.seed + epoch).shuffle(order)
+            batches = [order[i : i + t.batch_size] for i in range(0, len(order), t.batch_size)]
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{t.epochs}", unit="batch")
+        started = time.perf_counter()
+        running = 0.0
+        for index, indices in enumerate(bar):
+            batch, labels = make_batch(train_split.dataset, indices, pad_id)
+            logits = model(**{k: v.to(device) for k, v in batch.items()})
+            # Scale the loss so accumulated gradients average over the effective batch.
+            loss = loss_fn(logits, labels.to(device)) / t.gradient_accumulation_steps
+            loss.backward()
+            seen += len(indices)
+            running = 0.9 * running + 0.1 * loss.item() * t.gradient_accumulation_steps if index else loss.item()
+            if (index + 1) % t.gradient_accumulation_steps == 0 or index + 1 == len(batches):
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                bar.set_postfix(loss=f"{running:.4f}", step=step)
+                if t.max_steps and step >= t.max_steps:
+                    break
+        train_seconds += time.perf_counter() - started
+        logits, golds, _ = predict_logits(model, valid_split.dataset, pad_id, device)
+        score = macro_f1(logits, golds, n_labels)
+        state["history"].append({"epoch": epoch + 1, "step": step, "validation_macro_f1": score})
+        logger.info("epoch %d: validation macro-F1 %.4f", epoch + 1, score)
+        tqdm.write(f"epoch {epoch + 1}: validation macro-F1 {score:.4f}")
+        if score > state["best"]:
+            state["best"], state["bad_epochs"] = score, 0
+            save_model(model, tokenizer, run / "best")
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"], state["step"] = epoch + 1, step
+        save_model(model, tokenizer, checkpoint)
+        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, checkpoint / "optimizer.pt")
+        (checkpoint / "trainer_state.json").write_text(json.dumps(state, indent=2))
+
+    best, tokenizer = load_model(run / "best", device)
+    logits, golds, _ = predict_logits(best, valid_split.dataset, pad_id, device)
+    if t.calibrate:
+        best.config.temperature = fit_temperature(logits, golds)
+    metrics: dict[str, Any] = {
+        "validation_macro_f1": macro_f1(logits, golds, n_labels),
+        "best_epoch": max(state["history"], key=lambda h: h["validation_macro_f1"])["epoch"] if state["history"] else None,
+        "epochs_run": len(state["history"]),
+        "train_seconds": round(train_seconds, 1),
+        "train_texts_per_second": round(seen / train_seconds, 2) if train_seconds and seen else None,
+        "train_examples": len(train_split.examples),
+        "train_texts": len(lengths),
+    }
+    best.config.metrics = metrics
+    best.config.training = {**config.to_dict(), "data": _data_summary(config, train_split, valid_split)}
+    model_dir = save_model(best, tokenizer, run / "model")
+    (run / "metrics.json").write_text(json.dumps({**metrics, "history": state["history"]}, indent=2))
+    shutil.rmtree(run / "best", ignore_errors=True)
+    return TrainResult(model_dir, metrics)
+
+
+def _data_summary(config: Config, *splits: Split) -> str:
+    parts = [f"format `{config.data.format}`"]
+    parts += [f"{s.name}: `{s.path}` ({len(s.examples)} directed examples)" for s in splits]
+    return "; ".join(parts)
+
+
+def _write_errors(run: Path, splits: list[Split]) -> None:
+    lines = [str(error) for split in splits for error in split.errors]
+    path = run / "data_errors.txt"
+    if lines:
+        path.write_text("\n".join(lines) + "\n")
+        logger.warning("%d data rows could not be used; see %s", len(lines), path)
+    elif path.exists():
+        path.unlink()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="YAML config (see configs/).")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="Override a config value, e.g. --set train.learning_rate=3.0e-5 (repeatable).",
+    )  # fmt: skip
+    parser.add_argument("--no-resume", action="store_true", help="Start over even if a checkpoint exists.")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args.overrides)
+    result = train(config, resume=not args.no_resume)
+    print(json.dumps({"model": str(result.model_dir), **result.metrics}, indent=2))
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    """Plug ``stance train`` into the ``stance`` command (an entry point, see pyproject)."""
+    parser = subparsers.add_parser("train", help="Fine-tune a model from a YAML config.")
+    add_arguments(parser)
+    parser.set_defaults(func=run_cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return run_cli(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
