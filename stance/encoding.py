@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import permutations
 from typing import Any
 
 import torch
 
-from stance.schema import Span, StanceExample
+from stance.schema import Passage, Span, StanceExample
 
 MODES = ("all_pairs", "pair")
 
@@ -162,16 +163,19 @@ class Group:
 def group_examples(examples: Sequence[StanceExample], mode: str) -> list[Group]:
     """Group directed examples into the texts the model encodes.
 
-    In ``all_pairs`` mode the examples that share a text (and mark each actor the same
-    way) become one group, so one encoder pass serves all of them; in ``pair`` mode each
-    example is its own group.
+    In ``all_pairs`` mode the examples about the same two actors of the same text (p->q
+    and q->p) share one pass; in ``pair`` mode each example is its own pass. Only the
+    example's own source and target are marked, so a prediction never depends on which
+    other examples share its batch. (To mark every actor of a text at once, build the
+    group from a passage with :func:`group_passage`, as ``analyze`` and training on
+    passages do.)
 
     Args:
-        examples: The examples, in order; ``Group.rows`` points back into this list.
+        examples: The examples, with spans; ``Group.rows`` points back into this list.
         mode: ``"all_pairs"`` or ``"pair"``.
     """
     groups: list[Group] = []
-    by_key: dict[str, Group] = {}
+    by_key: dict[Any, Group] = {}
     for row, ex in enumerate(examples):
         src, tgt = ex.source_spans, ex.target_spans
         if not src or not tgt:
@@ -179,23 +183,35 @@ def group_examples(examples: Sequence[StanceExample], mode: str) -> list[Group]:
                 f"Example {ex.id or row} has no spans for its source or target; find them "
                 "first (stance.classifier.with_spans)."
             )
-        group = by_key.get(ex.text) if mode == "all_pairs" else None
-        if group is not None and any(
-            n in group.actors and group.spans[group.actors.index(n)] != s
-            for n, s in ((ex.source, src), (ex.target, tgt))
-        ):
-            group = None  # the same actor marked differently cannot share a pass
+        key = (ex.text, frozenset([(ex.source, src), (ex.target, tgt)]))
+        group = by_key.get(key) if mode == "all_pairs" else None
         if group is None:
             group = Group(ex.text)
             groups.append(group)
-            if mode == "all_pairs":
-                by_key.setdefault(ex.text, group)
+            by_key[key] = group
         i = group.actor_index(ex.source, src)
         j = group.actor_index(ex.target, tgt)
         group.pairs.append((i, j))
         group.labels.append(ex.label)
         group.rows.append(row)
     return groups
+
+
+def group_passage(passage: Passage, mode: str, first_row: int = 0) -> list[Group]:
+    """The groups of a passage: in ``all_pairs`` mode one pass marks every actor and scores
+    all ``N * (N - 1)`` ordered pairs; in ``pair`` mode one pass per pair. Rows count the
+    pairs in :meth:`Passage.examples` order from ``first_row``."""
+    names = list(passage.actor_names)
+    spans = [a.spans for a in passage.actors]
+    pairs = list(permutations(range(len(names)), 2))
+    labels: list[str | None] = [passage.label(names[i], names[j]) for i, j in pairs]
+    rows = list(range(first_row, first_row + len(pairs)))
+    if mode == "all_pairs":
+        return [Group(passage.text, names, spans, pairs, labels, rows)]
+    return [
+        Group(passage.text, [names[i], names[j]], [spans[i], spans[j]], [(0, 1)], [label], [row])
+        for (i, j), label, row in zip(pairs, labels, rows)
+    ]
 
 
 def collate(

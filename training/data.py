@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stance.classifier import with_spans
-from stance.encoding import Markers, encode, group_examples
-from stance.io import Loaded, RowError, load_dse, load_examples, load_passages
+from stance.encoding import Group, Markers, encode, group_examples, group_passage
+from stance.io import RowError, load_dse, load_examples, load_passages
 from stance.schema import LabelSet, StanceExample
 
 from training.config import Config
@@ -32,18 +32,41 @@ class Split:
     errors: list[RowError] = field(default_factory=list)
 
 
-def read_examples(path: str, fmt: str, labels: LabelSet, columns: dict[str, str]) -> Loaded[StanceExample]:
-    """Read a split as directed examples, in lenient mode so bad rows are reported together."""
-    if fmt == "dse":
-        return load_dse(path, lenient=True)
+def read_groups(
+    path: str, config: Config, labels: LabelSet, limit: int | None = None
+) -> tuple[list[StanceExample], list[Group], list[RowError]]:
+    """Read a split as directed examples and the groups the model encodes them in.
+
+    Passages become one group each (every actor marked, all pairs scored), as
+    ``analyze`` sees text; directed examples are grouped by text and actor pair. Bad rows
+    are collected, not raised, so they can be reported together.
+    """
+    fmt, mode = config.data.format, config.model.mode
     if fmt == "passages":
         passages = load_passages(path, labels=labels, lenient=True)
-        return Loaded(
-            [ex for passage in passages for ex in passage.examples(labels.neutral)], passages.errors
-        )
-    if fmt == "examples":
-        return load_examples(path, columns=columns, labels=labels, lenient=True)
-    raise ValueError(f"Unknown data.format {fmt!r}; expected passages, examples or dse.")
+        examples: list[StanceExample] = []
+        groups: list[Group] = []
+        for passage in passages.items[:limit] if limit else passages.items:
+            groups += group_passage(passage, mode, first_row=len(examples))
+            examples += passage.examples(labels.neutral)
+        return examples, groups, list(passages.errors)
+    if fmt == "dse":
+        loaded = load_dse(path, lenient=True)
+    elif fmt == "examples":
+        loaded = load_examples(path, columns=config.data.columns, labels=labels, lenient=True)
+    else:
+        raise ValueError(f"Unknown data.format {fmt!r}; expected passages, examples or dse.")
+    errors = list(loaded.errors)
+    examples = []
+    for index, example in enumerate(loaded.items[:limit] if limit else loaded.items):
+        try:
+            if example.label is None:
+                raise ValueError("the example has no label; training and evaluation need one.")
+            labels.id(example.label)
+            examples.append(with_spans(example))
+        except ValueError as err:
+            errors.append(RowError(path, None, f"example {example.id or index}: {err}"))
+    return examples, group_examples(examples, mode), errors
 
 
 def prepare_split(
@@ -60,20 +83,7 @@ def prepare_split(
     limit) are collected in ``Split.errors`` and logged; none is dropped silently.
     """
     labels = LabelSet(tuple(config.data.labels), config.data.neutral)
-    fmt = config.data.format
-    loaded = read_examples(path, fmt, labels, config.data.columns)
-    errors = list(loaded.errors)
-    examples: list[StanceExample] = []
-    for index, example in enumerate(loaded.items[:limit] if limit else loaded.items):
-        try:
-            if example.label is None:
-                raise ValueError("the example has no label; training and evaluation need one.")
-            labels.id(example.label)
-            examples.append(with_spans(example))
-        except ValueError as err:
-            errors.append(RowError(path, None, f"example {example.id or index}: {err}"))
-
-    groups = group_examples(examples, config.model.mode)
+    examples, groups, errors = read_groups(path, config, labels, limit)
     from datasets import Dataset
 
     raw = Dataset.from_dict(

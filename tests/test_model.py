@@ -1,0 +1,127 @@
+"""Mechanics of encoding, the model, saving and loading, on the tiny random BERT."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stance.classifier import StanceClassifier
+from stance.encoding import Markers, TextTooLongError, collate, encode, group_examples, mark
+from stance.modeling import StanceConfig, build_model
+from stance.schema import StanceExample
+
+TEXT = "Turkey says Haftar can no longer be trusted, and Egypt backed Haftar."
+SPANS = [[(0, 6)], [(12, 18), (62, 68)], [(49, 54)]]
+
+
+def test_mark_nests_and_orders_markers():
+    marked, owners = mark("Turkish forces", [[(0, 14)], [(0, 7)]], [("[E]", "[/E]")] * 2)
+    assert marked == "[E] [E] Turkish [/E] forces [/E]"
+    assert owners == [0, 1]
+
+
+def test_encode_finds_each_actor_start_marker(tiny_model):
+    _, tokenizer = tiny_model
+    encoded = encode(TEXT, SPANS, tokenizer, mode="all_pairs", max_length=128, markers=Markers())
+    start = tokenizer.convert_tokens_to_ids("[E]")
+    assert [len(p) for p in encoded.actor_positions] == [1, 2, 1]
+    for positions in encoded.actor_positions:
+        assert all(encoded.input_ids[p] == start for p in positions)
+    with pytest.raises(TextTooLongError, match="over the encoder's limit of 8"):
+        encode(TEXT, SPANS, tokenizer, mode="all_pairs", max_length=8, markers=Markers())
+    with pytest.raises(ValueError, match="exactly a source and a target"):
+        encode(TEXT, SPANS, tokenizer, mode="pair", max_length=128, markers=Markers())
+
+
+def test_group_examples_shares_one_pass_per_actor_pair():
+    examples = [
+        StanceExample(TEXT, "Turkey", "Haftar", "oppose", None, SPANS[0], SPANS[1]),
+        StanceExample(TEXT, "Haftar", "Turkey", "neutral", None, SPANS[1], SPANS[0]),
+        StanceExample(TEXT, "Egypt", "Haftar", "support", None, SPANS[2], SPANS[1]),
+    ]
+    groups = group_examples(examples, "all_pairs")
+    # Both directions of Turkey/Haftar share a pass; Egypt->Haftar marks only its own actors.
+    assert [g.pairs for g in groups] == [[(0, 1), (1, 0)], [(0, 1)]]
+    assert groups[1].actors == ["Egypt", "Haftar"]
+    assert len(group_examples(examples, "pair")) == 3
+
+
+def test_forward_gives_logits_for_every_pair(tiny_model):
+    model, tokenizer = tiny_model
+    encoded = encode(TEXT, SPANS, tokenizer, mode="all_pairs", max_length=128, markers=Markers())
+    pairs = [(i, j) for i in range(3) for j in range(3) if i != j]
+    batch = collate([encoded, encoded], [pairs, pairs[:2]], tokenizer.pad_token_id)
+    logits = model(**batch)
+    assert logits.shape == (8, 3)
+    # Direction matters: (s, t) and (t, s) are scored differently.
+    assert not torch.allclose(logits[0], logits[2])
+
+
+def test_two_training_steps_change_the_weights(tiny_model):
+    model, tokenizer = tiny_model
+    encoded = encode(TEXT, SPANS, tokenizer, mode="all_pairs", max_length=128, markers=Markers())
+    batch = collate([encoded], [[(0, 1), (2, 1)]], tokenizer.pad_token_id)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(2):
+        loss = torch.nn.functional.cross_entropy(model(**batch), torch.tensor([2, 1]))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    changed = [n for n, p in model.named_parameters() if not torch.equal(before[n], p)]
+    assert any(n.startswith("encoder.") for n in changed) and any(n.startswith("head.") for n in changed)
+
+
+def test_save_then_load_gives_identical_logits(tiny_classifier, tmp_path):
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    files = {p.name for p in (tmp_path / "m").iterdir()}
+    assert {"model.safetensors", "stance_config.json", "config.json", "README.md"} <= files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in files)
+    loaded = StanceClassifier.from_pretrained(tmp_path / "m", device="cpu")
+    example = StanceExample(TEXT, "Turkey", "Haftar")
+    a, b = tiny_classifier.predict_batch([example]), loaded.predict_batch([example])
+    assert a[0].scores == pytest.approx(b[0].scores, abs=1e-6)
+    assert "[E]" in loaded.tokenizer.get_vocab()
+
+
+def test_all_pairs_and_pair_modes_agree_in_shape_and_labels(tiny_encoder_dir):
+    examples = [StanceExample(TEXT, s, t) for s in ("Turkey", "Haftar", "Egypt") for t in ("Turkey", "Haftar", "Egypt") if s != t]
+    results = {}
+    for mode in ("all_pairs", "pair"):
+        torch.manual_seed(0)
+        model, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), mode=mode, max_length=128))
+        predictions = StanceClassifier(model, tokenizer, "cpu").predict_batch(examples)
+        results[mode] = predictions
+        assert [(p.source, p.target) for p in predictions] == [(e.source, e.target) for e in examples]
+        assert all(set(p.scores) == {"neutral", "support", "oppose"} for p in predictions)
+        assert all(abs(sum(p.scores.values()) - 1) < 1e-5 for p in predictions)
+    assert len(results["all_pairs"]) == len(results["pair"]) == 6
+
+
+def test_predict_batch_equals_predict_elementwise(tiny_classifier):
+    examples = [
+        StanceExample(TEXT, "Turkey", "Haftar"),
+        StanceExample(TEXT, "Egypt", "Haftar"),
+        StanceExample("Russia praised the ceasefire while Qatar condemned the strikes.", "Qatar", "Russia"),
+        StanceExample(TEXT, "Haftar", "Turkey"),
+    ]
+    batch = tiny_classifier.predict_batch(examples, batch_size=2)
+    for example, prediction in zip(examples, batch):
+        single = tiny_classifier.predict(example.text, example.source, example.target)
+        assert single.label == prediction.label
+        assert single.scores == pytest.approx(prediction.scores, abs=1e-5)
+
+
+def test_predict_names_a_missing_actor(tiny_classifier):
+    with pytest.raises(ValueError, match="target 'Brazil' is not mentioned"):
+        tiny_classifier.predict(TEXT, "Turkey", "Brazil")
+
+
+def test_predict_dataset_adds_columns(tiny_classifier):
+    from stance.io import to_dataset
+
+    dataset = to_dataset([StanceExample(TEXT, "Turkey", "Haftar"), StanceExample(TEXT, "Egypt", "Haftar")])
+    out = tiny_classifier.predict_dataset(dataset)
+    assert out.num_rows == 2 and set(out["predicted_label"]) <= {"neutral", "support", "oppose"}
+    assert {"predicted_score", "predicted_scores"} <= set(out.column_names)
