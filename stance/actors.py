@@ -8,9 +8,10 @@ demonyms and capitals of countries, and plurals of parties and groups.
 
 Matching works on word tokens of a folded copy of the text, so a name never matches
 inside a longer word ("Oman" is not found in "Romania"), and every span points into the
-original text. When two surface forms overlap, an explicit name or alias beats a
-generated variant, then the longer match wins, then the earlier one. A form that fits
-two actors at the same priority is not guessed: it is reported as ambiguous.
+original text. When two surface forms overlap, the one with more words wins; with as
+many words, an explicit name or alias beats a generated variant, then the longer and the
+earlier match win. A form that fits two actors at the same priority is not guessed: it is
+reported as ambiguous.
 
 Example:
     >>> search = find_mentions("Mr. Obama met Turkish officials.", ["Barack Obama", "Turkey"])
@@ -631,8 +632,22 @@ _ORG_WORDS = _wordset(
     liberation resistance rebels tribe tribes clan council summit treaty pact accord agreement
     initiative programme program project exchange market markets
     tahrir jabhat harakat ansar jaish liwa kataib hizb jamaat ahrar majlis
+    confederation football sports olympic mission forum observatory watch rights registry
+    caucus bloc workers teachers ecologist action centre movement sans frontieres
+    asian african european arab latin pacific atlantic nordic gulf middle eastern western
+    northern southern central
     """
 )
+# Trailing words of a company's name that its short name drops: Larchmont Partners -> Larchmont.
+_COMPANY_WORDS = _wordset(
+    """inc inc. corp corp. corporation co co. ltd ltd. llc plc ag sa se nv bv gmbh spa asa ab oy
+    group holdings holding partners capital line lines shipping logistics motors motor automobil
+    automotive semiconductor semiconductors microdevices components electronics industries
+    technologies technology systems software labs pharma pharmaceuticals energy energi resources
+    mining steel airlines airways studios entertainment games media telecom communications
+    insurance investments ventures"""
+)
+_ORG_WORDS = _ORG_WORDS | _COMPANY_WORDS
 _TITLES = (
     "Mr.",
     "Mrs.",
@@ -722,13 +737,54 @@ _FAMILY_FIRST = _wordset(
     xie tang feng deng cao peng zeng xiao tian dong pan yuan cai jiang du cheng wei lu ding ren
     shen yao qin mao kim park moon yoon choi jung kang cho shin ahn"""
 )
-_KNOWN_ALIASES = {
-    "republican party": ("GOP", "G.O.P."),
-    "conservative party": ("Tories", "Tory"),
-    "liberal democrats": ("Lib Dems",),
-}
+# Other names of well-known organizations that neither an acronym nor a plural gives.
+_KNOWN_ORGANIZATIONS = (
+    ("United Nations", "UN", "U.N."),
+    ("European Union", "EU", "E.U.", "Brussels"),
+    ("European Commission", "Brussels"),
+    ("UNHCR", "UN refugee agency", "U.N. refugee agency", "UN High Commissioner for Refugees"),
+    ("World Health Organization", "World Health Organisation", "WHO", "UN health agency"),
+    ("UNICEF", "UN children's agency", "U.N. children's agency", "United Nations Children's Fund"),
+    ("World Food Programme", "WFP", "UN food agency", "U.N. food agency"),
+    ("International Atomic Energy Agency", "IAEA", "UN nuclear watchdog", "U.N. nuclear watchdog"),
+    ("North Atlantic Treaty Organization", "North Atlantic Treaty Organisation", "NATO", "Nato"),
+    ("International Committee of the Red Cross", "ICRC", "Red Cross"),
+    ("Médecins Sans Frontières", "MSF", "Doctors Without Borders"),
+    ("Reporters Without Borders", "Reporters sans frontières"),
+    ("International Monetary Fund", "IMF"),
+    ("International Criminal Court", "ICC"),
+    ("International Court of Justice", "ICJ", "World Court"),
+    ("African Union", "AU"),
+    ("Association of Southeast Asian Nations", "ASEAN"),
+    ("Organization of the Petroleum Exporting Countries", "OPEC"),
+    ("Arab League", "League of Arab States"),
+    ("Gulf Cooperation Council", "GCC"),
+    ("World Trade Organization", "WTO"),
+    ("Islamic State", "ISIS", "ISIL", "Daesh"),
+    ("Hezbollah", "Hizbollah", "Hizbullah"),
+    ("al-Qaeda", "al-Qaida", "Al Qaeda"),
+    ("Kurdistan Workers' Party", "PKK"),
+    ("Federal Reserve", "the Fed"),
+    ("Republican Party", "GOP", "G.O.P."),
+    ("Conservative Party", "Tories", "Tory"),
+    ("Liberal Democrats", "Lib Dems"),
+)
 _PERSON_TYPES = frozenset(("person", "per", "people"))
 _COUNTRY_TYPES = frozenset(("country", "state", "nation", "government", "gpe"))
+
+
+@functools.lru_cache(maxsize=1)
+def _known_index() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for forms in _KNOWN_ORGANIZATIONS:
+        for form in forms:
+            index.setdefault(_form_key(form), []).extend(f for f in forms if f != form)
+    return {key: tuple(dict.fromkeys(forms)) for key, forms in index.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _country_keys() -> frozenset[str]:
+    return frozenset(_country_index())
 
 
 def _words(name: str) -> list[str]:
@@ -757,6 +813,12 @@ def _looks_like_person(name: str) -> bool:
             return False
         if not (_is_capitalized(word) or _ARTICLE_PREFIX.match(word)):
             return False
+    # "Greenpeace France", "Health New Zealand" (but "Jordan Peterson" is a person).
+    keys = [_form_key(w) for w in words]
+    for n in range(1, 4):
+        for i in range(1, len(keys) - n + 1):
+            if " ".join(keys[i : i + n]) in _country_keys():
+                return False
     return _is_capitalized(words[0])
 
 
@@ -861,6 +923,78 @@ def _group_variants(name: str, singular: bool) -> list[str]:
     return [_plural(name)]
 
 
+def _company_variants(name: str) -> list[str]:
+    """The short name of a company: Larchmont Partners -> Larchmont."""
+    words = _words(name)
+    while len(words) > 1 and _form_key(words[-1]) in _COMPANY_WORDS:
+        words = words[:-1]
+    head = " ".join(words)
+    key = _form_key(head)
+    if head == name or not all(_is_capitalized(w) for w in words):
+        return []
+    if key in _country_keys() or key in _demonym_keys() or key in _FUNCTION_WORDS:
+        return []
+    if any(part in _ORG_WORDS for part in key.split()):
+        return []
+    return [head]
+
+
+_GOVERNMENT_WORDS = _wordset(
+    "government regime junta authorities administration cabinet leadership presidency"
+)
+
+
+def _national_variants(name: str) -> list[str]:
+    """Syrian government <-> Syria's government, and Damascus for a government."""
+    words = _words(name)
+    for n in (3, 2, 1):
+        if len(words) <= n:
+            continue
+        head = " ".join(words[:n])
+        key = _form_key(head)
+        possessive = key.endswith(" ' s")
+        if possessive:
+            key = key[: -len(" ' s")]
+        country = _country_index().get(key, ())
+        by_demonym = [c for c in countries() if key in {_form_key(d) for d in c.demonyms}]
+        found = country if len(country) == 1 else tuple(by_demonym) if len(by_demonym) == 1 else ()
+        if not found:
+            continue
+        place = found[0]
+        rest = " ".join(words[n:])
+        variants = [f"{place.name}'s {rest}", f"{place.name} {rest}"]
+        if place.demonyms:
+            variants.append(f"{place.demonyms[0]} {rest}")
+        head = _form_key(words[n])
+        if head in _GOVERNMENT_WORDS:
+            variants.extend(place.capitals)
+        if n + 1 == len(words) and head in _NATIONAL_HEADS:
+            # "the junta", "the army": two such actors in a text make it ambiguous.
+            variants.append(f"the {words[n]}")
+            if head in ("junta", "regime"):
+                variants.append(words[n])
+        return [v for v in variants if _form_key(v) != _form_key(name)]
+    return []
+
+
+_NATIONAL_HEADS = _GOVERNMENT_WORDS | _wordset("army military navy police parliament")
+# Heads of organization names that stand alone with "the": the Commission, the Court.
+_HEADS = _wordset(
+    """commission court council tribunal parliament assembly senate congress union federation
+    league bank fund agency authority committee alliance coalition ministry"""
+)
+
+
+def _head_variants(name: str) -> list[str]:
+    """ "the Commission" for the European Commission: the capitalized head of the name."""
+    words = _words(name)
+    if "of" in words:
+        words = words[: words.index("of")]
+    if len(words) < 2 or not _is_capitalized(words[-1]) or _form_key(words[-1]) not in _HEADS:
+        return []
+    return [f"the {words[-1]}"]
+
+
 def _country_variants(country: Country) -> list[str]:
     return [country.name, *country.aliases, *country.demonyms, *country.capitals]
 
@@ -878,6 +1012,8 @@ def _actor_country(actor: Actor) -> Country | None:
 def _variants(actor: Actor) -> list[str]:
     """The generated surface forms of ``actor`` (its names and aliases not included)."""
     variants: list[str] = []
+    for form in actor.surface_forms:
+        variants.extend(_known_index().get(_form_key(form), ()))
     country = _actor_country(actor)
     if country is not None:
         variants.extend(_country_variants(country))
@@ -885,13 +1021,20 @@ def _variants(actor: Actor) -> list[str]:
         for form in actor.surface_forms:
             if form == actor.name or _looks_like_person(form):
                 variants.extend(_person_variants(form))
-    elif actor.type not in _COUNTRY_TYPES:
+        if actor.type is None and len(_words(actor.name)) >= 3:
+            # Untyped, it may be an organization after all (Médecins Sans Frontières).
+            variants.extend(_acronyms(actor.name))
+    else:
         for form in actor.surface_forms:
+            variants.extend(_national_variants(form))
+            if actor.type in _COUNTRY_TYPES:
+                continue
             variants.extend(_acronyms(form))
             variants.extend(_party_variants(form))
-            variants.extend(_KNOWN_ALIASES.get(_form_key(form), ()))
+            variants.extend(_company_variants(form))
+            variants.extend(_head_variants(form))
         if actor.type in (None, "group"):
-            variants.extend(_group_variants(actor.name, singular=actor.type == "group"))
+            variants.extend(_group_variants(actor.name, singular=True))
     expanded = []
     for variant in variants:
         expanded.append(variant)
@@ -937,6 +1080,8 @@ class _Matcher:
     # first token -> [(pattern, {actor: priority})], longest patterns first
     index: Mapping[str, tuple[tuple[_Pattern, Mapping[str, int]], ...]]
     names: tuple[str, ...]
+    # folded letters of an acronym name or alias ("gna") -> its actors, to find long forms
+    acronyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=64)
@@ -957,12 +1102,54 @@ def _matcher(actors: Actors, variants: bool) -> _Matcher:
         if variants:
             for form in _variants(actor):
                 add(form, actor.name, GENERATED)
+    acronyms: dict[str, list[str]] = {}
+    if variants:
+        for actor in actors:
+            for form in actor.surface_forms:
+                letters = form.replace(".", "")
+                if 3 <= len(letters) <= 6 and letters.isalpha() and letters.isupper():
+                    owners_of = acronyms.setdefault(_form_key(letters), [])
+                    if actor.name not in owners_of:
+                        owners_of.append(actor.name)
     index: dict[str, list[tuple[_Pattern, Mapping[str, int]]]] = {}
     for pattern, owners in table.items():
         index.setdefault(pattern.tokens[0], []).append((pattern, owners))
     for entries in index.values():
         entries.sort(key=lambda entry: -len(entry[0].tokens))
-    return _Matcher({k: tuple(v) for k, v in index.items()}, actors.names)
+    return _Matcher(
+        {k: tuple(v) for k, v in index.items()},
+        actors.names,
+        {k: tuple(v) for k, v in acronyms.items()},
+    )
+
+
+def _long_forms(
+    text: str, tokens: Sequence[_Token], acronyms: Mapping[str, tuple[str, ...]]
+) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """Spans whose capitalized words spell an acronym actor: "Rapid Support Forces" for RSF."""
+    longest = max((len(a) for a in acronyms), default=0)
+    firsts = {a[0] for a in acronyms}
+    for i, first in enumerate(tokens):
+        if first.key[0] not in firsts or first.key in _FUNCTION_WORDS:
+            continue
+        if not text[first.start].isupper():
+            continue
+        letters = ""
+        j = i
+        while j < len(tokens) and len(letters) < longest:
+            token = tokens[j]
+            if token.key in _FUNCTION_WORDS and j > i:
+                j += 1
+                continue
+            if token.key == "'" and j + 1 < len(tokens) and tokens[j + 1].key == "s":
+                j += 2  # People's
+                continue
+            if not (token.key[0].isalpha() and text[token.start].isupper()):
+                break
+            letters += token.key[0]
+            if letters in acronyms and j > i:
+                yield first.start, token.end, acronyms[letters]
+            j += 1
 
 
 def _case_fits(pattern: _Pattern, text: str, tokens: Sequence[_Token]) -> bool:
@@ -1052,13 +1239,16 @@ def find_mentions(
     Names and aliases match case- and diacritic-insensitively on word boundaries, with
     possessives ("Haftar's") matched on the name alone. With ``variants=True`` the
     generated forms match too: surnames and titles of people ("Mr. Obama"), acronyms
-    ("GNA", "U.N."), demonyms and capitals of countries ("Turkish", "Ankara", "the
-    Kremlin") and party or group plurals ("Republicans", "Houthis"). Generated forms and
+    ("GNA", "U.N.") and, for an actor named by an acronym, its long form spelled out in the
+    text ("Rapid Support Forces" for "RSF"), demonyms and capitals of countries
+    ("Turkish", "Ankara", "the Kremlin"), party or group plurals ("Republicans",
+    "Houthis") and the heads of names ("the Commission", "the junta"). Generated forms and
     short acronyms must keep their capitals in the text ("May" is not "may", "US" is not
     "us").
 
-    Overlaps resolve to the explicit name or alias over a generated variant, then to the
-    longest match, then to the earliest. A form that fits several actors at the same
+    Overlaps resolve to the match with the most words (not counting "the", "of" or
+    punctuation); then an explicit name or alias beats a generated variant, then the
+    longest and the earliest match win. A form that fits several actors at the same
     priority is reported in ``ambiguous`` and not assigned.
 
     Args:
@@ -1100,19 +1290,32 @@ def find_mentions(
             slot = found.setdefault((window[0].start, window[-1].end), {})
             for actor, priority in owners.items():
                 slot[actor] = max(priority, slot.get(actor, 0))
+    if matcher.acronyms:
+        for start, end, names in _long_forms(text, tokens, matcher.acronyms):
+            slot = found.setdefault((start, end), {})
+            for actor in names:
+                slot[actor] = max(GENERATED, slot.get(actor, 0))
 
+    # Content words (not "the", "of" or punctuation) before each token, to measure matches.
+    token_starts = [t.start for t in tokens]
+    content = [0]
+    for t in tokens:
+        content.append(content[-1] + (t.key[0].isalnum() and t.key not in _FUNCTION_WORDS))
     candidates = []
     for (start, end), owners in found.items():
         top = max(owners.values())
         names = tuple(a for a in actors.names if owners.get(a) == top)
-        candidates.append((top, start, end, names))
-    # Explicit before generated, then longest, then earliest.
-    candidates.sort(key=lambda c: (-c[0], -(c[2] - c[1]), c[1]))
+        words = content[bisect_left(token_starts, end)] - content[bisect_left(token_starts, start)]
+        candidates.append((words, top, start, end, names))
+    # The match with the most content words wins ("Libyan National Army" over "Libyan"); on
+    # a tie an explicit name beats a generated variant ("White House" over "the White
+    # House"), then the longer and the earlier match win.
+    candidates.sort(key=lambda c: (-c[0], -c[1], -(c[3] - c[2]), c[2]))
     starts: list[int] = []
     ends: list[int] = []
     mentions: list[Mention] = []
     ambiguous: list[AmbiguousMention] = []
-    for _, start, end, names in candidates:
+    for _, _, start, end, names in candidates:
         i = bisect_left(starts, start)
         if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
             continue

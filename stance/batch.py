@@ -34,7 +34,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("row", "id", "source", "target", "predicted_label", "predicted_score", "predicted_scores", "error")
+COLUMNS = (
+    "row",
+    "id",
+    "source",
+    "target",
+    "predicted_label",
+    "predicted_score",
+    "predicted_scores",
+    "error",
+)
 DIGITS = 6
 
 
@@ -56,7 +65,9 @@ def output_row(
     if isinstance(result, StancePrediction):
         out["predicted_label"] = result.label
         out["predicted_score"] = round(result.score, DIGITS)
-        out["predicted_scores"] = json.dumps({k: round(v, DIGITS) for k, v in result.scores.items()})
+        out["predicted_scores"] = json.dumps(
+            {k: round(v, DIGITS) for k, v in result.scores.items()}
+        )
     else:
         out["error"] = str(result) or type(result).__name__
     return out
@@ -77,7 +88,7 @@ def predict_records(
     where: list[int] = []
     results: list[StancePrediction | Exception] = []
     mapped: list[dict[str, Any] | None] = []
-    for index, (row, record) in enumerate(records):
+    for index, (_, record) in enumerate(records):
         if isinstance(record, DataError):
             results.append(record)
             mapped.append(None)
@@ -173,7 +184,9 @@ def predict_file(
             return state
     elif output.exists() or parts_dir.exists():
         if not overwrite and not resume:
-            raise FileExistsError(f"{output} exists; pass --resume to continue it or --overwrite to replace it.")
+            raise FileExistsError(
+                f"{output} exists; pass --resume to continue it or --overwrite to replace it."
+            )
         output.unlink(missing_ok=True)
         shutil.rmtree(parts_dir, ignore_errors=True)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,9 @@ class StanceClassifier:
         device: Where to run; CUDA when present by default.
     """
 
-    def __init__(self, model: StanceModel, tokenizer: Any, device: str | torch.device | None = None) -> None:
+    def __init__(
+        self, model: StanceModel, tokenizer: Any, device: str | torch.device | None = None
+    ) -> None:
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -269,7 +271,13 @@ class StanceClassifier:
         from stance.graph import analyze_document
 
         return analyze_document(
-            self, text, actors, threshold=threshold, window=window, roll_up=roll_up, batch_size=batch_size
+            self,
+            text,
+            actors,
+            threshold=threshold,
+            window=window,
+            roll_up=roll_up,
+            batch_size=batch_size,
         )
 
 

@@ -13,7 +13,6 @@ group, so this library never imports the training pipeline.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from importlib.metadata import entry_points
@@ -30,7 +29,9 @@ def _analyze(args: argparse.Namespace) -> int:
     text = Path(args.article).read_text(encoding="utf-8")
     actors = Actors.load(args.actors) if args.actors else None
     clf = StanceClassifier.from_pretrained(args.model, device=args.device)
-    graph = clf.analyze(text, actors, threshold=args.threshold, window=args.window, roll_up=args.roll_up)
+    graph = clf.analyze(
+        text, actors, threshold=args.threshold, window=args.window, roll_up=args.roll_up
+    )
     if args.format == "json":
         print(graph.to_json())
     elif args.format == "graphml":
@@ -87,27 +88,37 @@ def _columns(pairs: list[str] | None) -> dict[str, str]:
     mapping = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise SystemExit(f"--column {pair!r}: write it as YOUR_COLUMN=field, e.g. sentence=text")
+            raise SystemExit(
+                f"--column {pair!r}: write it as YOUR_COLUMN=field, e.g. sentence=text"
+            )
         theirs, ours = pair.split("=", 1)
         mapping[theirs] = ours
     return mapping
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stance", description="Directed stance between the actors of a text.")
+    parser = argparse.ArgumentParser(
+        prog="stance", description="Directed stance between the actors of a text."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="Log debug messages.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     analyze = sub.add_parser("analyze", help="The stance graph of an article.")
     analyze.add_argument("article", help="A UTF-8 text file.")
     analyze.add_argument("--model", required=True, help="A model directory (from stance train).")
-    analyze.add_argument("--actors", help="Actor dictionary (YAML or JSON); discovered with NER if absent.")
+    analyze.add_argument(
+        "--actors", help="Actor dictionary (YAML or JSON); discovered with NER if absent."
+    )
     analyze.add_argument("--format", choices=["table", "json", "graphml"], default="table")
     analyze.add_argument("--output", help="Write JSON (or GraphML with --format graphml) here.")
     analyze.add_argument("--plot", help="Draw the graph to this PNG.")
-    analyze.add_argument("--threshold", type=float, default=0.5, help="Minimum edge probability (0.5).")
+    analyze.add_argument(
+        "--threshold", type=float, default=0.5, help="Minimum edge probability (0.5)."
+    )
     analyze.add_argument("--window", type=int, default=2, help="Sentences per window (2).")
-    analyze.add_argument("--roll-up", action="store_true", help="Count people for their affiliation.")
+    analyze.add_argument(
+        "--roll-up", action="store_true", help="Count people for their affiliation."
+    )
     analyze.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present).")
     analyze.set_defaults(func=_analyze)
 
@@ -116,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", required=True, help="Rows with text, source, target.")
     predict.add_argument("--output", required=True, help=".jsonl, .csv or .parquet")
     predict.add_argument("--batch-size", type=int, default=32)
-    predict.add_argument("--chunk-size", type=int, default=1024, help="Rows read and written at a time.")
+    predict.add_argument(
+        "--chunk-size", type=int, default=1024, help="Rows read and written at a time."
+    )
     predict.add_argument("--column", dest="columns", action="append", metavar="YOURS=FIELD",
                          help="Map a column, e.g. --column sentence=text (repeatable).")  # fmt: skip
     predict.add_argument("--resume", action="store_true", help="Continue an interrupted job.")

@@ -13,6 +13,8 @@ Example:
     >>> actors = discover_actors("Turkish troops backed the GNA. Ankara said Haftar lost.")
     >>> actors.names  # doctest: +SKIP
     ('Turkey', 'GNA', 'Haftar')
+    >>> actors["Turkey"].aliases  # doctest: +SKIP
+    ('Turkish', 'Ankara')
 """
 
 from __future__ import annotations
@@ -26,17 +28,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stance.actors import (
+    _KNOWN_ORGANIZATIONS,
     _TITLE_KEYS,
     Actor,
     Actors,
     Country,
     _acronyms,
     _form_key,
+    _known_index,
     _party_variants,
     _person_variants,
     _wordset,
     countries,
     find_country,
+    find_mentions,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,8 +55,8 @@ _INSTALL_HINT = "pip install 'stance[ner]'"
 _LABELS = frozenset(("PERSON", "ORG", "GPE", "NORP"))
 # A place after one of these is where something happens, not who acts.
 _LOCATIVE = _wordset(
-    """in at near to from into onto around outside inside across toward towards through within
-    throughout over under between among beyond via off along past"""
+    """in at near into onto around outside inside across through within throughout under
+    beyond via off along past"""
 )
 # Words that may stand between an actor and the person who speaks for it:
 # "Turkish President Erdogan", "LNA spokesman al-Mismari", "the GNA's prime minister Sarraj".
@@ -67,7 +72,18 @@ _ROLE_WORDS = _wordset(
 # ("European allies"): not actors on their own.
 _NOT_ACTORS = _wordset(
     """state states government ministry department office european western eastern northern
-    southern african asian arab international global"""
+    southern african asian arab international global finance justice interior defence defense
+    foreign trade energy health economy education party"""
+)
+# What a demonym modifies when it stands for the state: "Turkish troops", not "a German
+# carmaker".
+_STATE_NOUNS = _wordset(
+    """official officials government troops forces force army military navy police president
+    minister ministers diplomat diplomats authorities leader leaders embassy ambassador envoy
+    delegation ministry prosecutors lawmakers parliament soldiers jets warplanes drones
+    warships regime state spokesman spokeswoman counterpart counterparts side negotiators
+    administration cabinet intelligence security premier chancellor king foreign defence
+    defense officers investigators regulators guard guards"""
 )
 _DATELINE_END = re.compile(r"\s*(?:\(|[-–—,])")
 _CHUNK_CHARS = 100_000
@@ -136,8 +152,9 @@ class _Occurrence:
     key: str  # its folded key
     label: str  # spaCy label, PERSON relabelled GROUP after "the"
     start: int  # character offset in the text
-    agentive: bool  # not the object of a locative preposition
+    agentive: bool  # stands for an actor here (see _acts)
     affiliated_to: str | None = None  # key of an entity whose role words precede it
+    known: str | None = None  # the canonical name of a well-known organization
 
 
 _LEADING_THE = re.compile(r"(?i)^the\s+")
@@ -157,9 +174,17 @@ def _clean(form: str, label: str) -> str:
     return form
 
 
-def _is_agentive(span: Any) -> bool:
+def _acts(span: Any, label: str) -> bool:
+    """Whether an entity stands for an actor here: not "in Tripoli", not "a German carmaker"."""
     root = span.root
-    return not (root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE)
+    while root.dep_ == "conj" and root.head is not root:  # "in Germany, India and Japan"
+        root = root.head
+    if root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE:
+        # "the foreign ministry in Tehran" and "regulators in Beijing" do stand for a state.
+        return root.head.head.lower_ in _STATE_NOUNS
+    if label == "NORP" and root.dep_ in ("amod", "compound"):
+        return root.head.lower_ in _STATE_NOUNS or root.head.lower_ in _ROLE_WORDS
+    return True
 
 
 def _role_holder(span: Any, doc: Any, ends: dict[int, Any]) -> Any | None:
@@ -191,13 +216,34 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         start = end
 
 
+@functools.lru_cache(maxsize=1)
+def _known_actors() -> Actors:
+    return Actors(Actor(forms[0], forms[1:], "organization") for forms in _KNOWN_ORGANIZATIONS)
+
+
+@functools.lru_cache(maxsize=1)
+def _all_countries() -> Actors:
+    return Actors(Actor(c.name, type="country") for c in countries())
+
+
 def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
     found: list[_Occurrence] = []
     pieces = list(_chunks(text))
     for (offset, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces), strict=True):
+        # Well-known organizations by name ("the UN refugee agency" is UNHCR, not the UN).
+        known = find_mentions(doc.text, _known_actors(), variants=False).mentions
+        for mention in known:
+            form = _clean(mention.text, "ORG")
+            found.append(
+                _Occurrence(
+                    form, _form_key(form), "ORG", offset + mention.start, True, None, mention.actor
+                )
+            )
         ends = {ent.end - 1: ent for ent in doc.ents if ent.label_ in _LABELS}
         for ent in doc.ents:
             if ent.label_ not in _LABELS:
+                continue
+            if any(m.start < ent.end_char and ent.start_char < m.end for m in known):
                 continue
             label = ent.label_
             before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
@@ -215,13 +261,31 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
                 and _DATELINE_END.match(doc.text, ent.end_char) is not None
             )
             occurrence = _Occurrence(
-                form, key, label, offset + ent.start_char, _is_agentive(ent) and not dateline
+                form, key, label, offset + ent.start_char, _acts(ent, label) and not dateline
             )
             if label == "PERSON":
                 holder = _role_holder(ent, doc, ends)
                 if holder is not None:
                     occurrence.affiliated_to = _form_key(_clean(holder.text, holder.label_))
             found.append(occurrence)
+        # The small model misses some countries and capitals ("Kyiv welcomed"): the table
+        # fills the gaps between entities.
+        taken = [(e.start_char, e.end_char) for e in doc.ents] + [m.span for m in known]
+        for mention in find_mentions(doc.text, _all_countries()).mentions:
+            if any(a < mention.end and mention.start < b for a, b in taken):
+                continue
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            if span is None:
+                continue
+            key = _form_key(mention.text)
+            label = "NORP" if key in _demonyms() else "GPE"
+            form = _clean(mention.text, label)
+            found.append(
+                _Occurrence(
+                    form, _form_key(form), label, offset + mention.start, _acts(span, label)
+                )
+            )
+    found.sort(key=lambda o: o.start)
     return found
 
 
@@ -269,6 +333,29 @@ def _kind(label: str) -> str:
     }[label]
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_forms() -> dict[str, tuple[str, ...]]:
+    """Names and demonyms of several countries ("Congo", "Congolese") -> those countries."""
+    index: dict[str, list[str]] = {}
+    for country in countries():
+        for form in (country.name, *country.aliases, *country.demonyms):
+            names = index.setdefault(_form_key(form), [])
+            if country.name not in names:
+                names.append(country.name)
+    return {key: tuple(names) for key, names in index.items() if len(names) > 1}
+
+
+def _org_acronyms(name: str) -> set[str | None]:
+    """Acronyms of an organization, also without a leading country ("U.S. SEC")."""
+    forms = [name]
+    words = name.split()
+    if len(words) > 2:
+        first = _form_key(words[0])
+        if find_country(words[0]) is not None or first in _demonyms():
+            forms.append(" ".join(words[1:]))
+    return {_acronym_key(a) for form in forms for a in _acronyms(form)}
+
+
 def _acronym_key(form: str) -> str | None:
     letters = form.replace(".", "").replace(" ", "")
     if 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper():
@@ -301,12 +388,24 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     countries_by_name: dict[str, _Cluster] = {}
     clusters_by_key: dict[str, _Cluster] = {}
     kinds: dict[str, str] = {}
+    known_of = {o.key: o.known for o in occurrences if o.known is not None}
+    ambiguous: dict[str, str] = {}
     for key, counter in labels.items():
         label = counter.most_common(1)[0][0]
         form = next(o.form for o in occurrences if o.key == key)
+        if key in known_of:
+            name = known_of[key]
+            cluster = countries_by_name.setdefault(name, _Cluster("organization", name=name))
+            clusters_by_key[key] = cluster
+            kinds[key] = "known"
+            continue
         country = None
-        if label != "PERSON":
+        # The small model tags some capitals as people ("Yerevan said"); full names are safe.
+        if label != "PERSON" or len(key.split()) == 1:
             country = find_country(form) or _demonyms().get(key)
+            if country is None and key in _shared_forms():
+                ambiguous[key] = label
+                continue
             if country is None and key in _capitals():
                 if not agentive[key]:
                     logger.debug("Dropping %r: a place here, not a government.", form)
@@ -324,6 +423,14 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             logger.debug("Dropping %r: only a location in this text.", form)
             continue
         kinds[key] = kind
+    # "Congolese" and "Congo" fit two countries: they join the one the text names.
+    for key, label in ambiguous.items():
+        present = [countries_by_name[c] for c in _shared_forms()[key] if c in countries_by_name]
+        if len(present) == 1:
+            clusters_by_key[key] = present[0]
+            kinds[key] = "country"
+        elif not present:
+            kinds[key] = "group" if label == "NORP" else _kind(label)
 
     def forms_of(kind: str) -> dict[str, str]:
         seen: dict[str, str] = {}
@@ -353,7 +460,12 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             clusters_by_key[key] = _Cluster("person")
             heads[key] = short
 
-    # 3. Organizations: an acronym joins its long form.
+    # 3. Places that act ("the Tripoli government") are their own actors, unless below they
+    # turn out to be a short name of an organization or a person.
+    for key in forms_of("place"):
+        clusters_by_key[key] = _Cluster("place")
+
+    # 4. Organizations: an acronym joins its long form.
     orgs = forms_of("organization")
     links = _parenthesized(text, [o for o in occurrences if kinds.get(o.key) == "organization"])
     long_forms = {k: f for k, f in orgs.items() if _acronym_key(f) is None}
@@ -365,21 +477,16 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         target = links.get(key)
         acronym = _acronym_key(form)
         if target is None and acronym is not None:
-            matches = [
-                k
-                for k, long in long_forms.items()
-                if acronym in {_acronym_key(a) for a in _acronyms(long)}
-            ]
+            matches = [k for k, long in long_forms.items() if acronym in _org_acronyms(long)]
             target = matches[0] if len(matches) == 1 else None
         if target is not None and target in clusters_by_key:
             clusters_by_key[key] = clusters_by_key[target]
         else:
             clusters_by_key[key] = _Cluster("organization")
-
-    # 4. Groups: Houthi and Houthis are one; "Republicans" joins the Republican Party.
+    # 5. Groups: Houthi and Houthis are one; "Republicans" joins the Republican Party.
     groups = forms_of("group")
     party_of: dict[str, list[str]] = {}
-    for key, form in long_forms.items():
+    for key, form in {**long_forms, **forms_of("known")}.items():
         for variant in _party_variants(form):
             party_of.setdefault(_form_key(variant), []).append(key)
     for key in sorted(groups, key=len):
@@ -393,9 +500,39 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         else:
             clusters_by_key[key] = _Cluster("group")
 
-    # 5. Places that act ("the Tripoli government"): their own actors.
-    for key in forms_of("place"):
-        clusters_by_key[key] = _Cluster("place")
+    # A short name joins the one longer name it begins or ends ("Larchmont" -> Larchmont
+    # Partners, "Commission" -> European Commission), or the one person it names.
+    # The small model often tags such a short company name as a person.
+    named = [*long_forms, *forms_of("known")]
+    lone = [k for k in [*heads, *forms_of("place"), *groups] if len(k.split()) == 1]
+    sharing = Counter(id(c) for c in clusters_by_key.values())
+    for key in sorted([*long_forms, *lone], key=lambda k: len(k.split())):
+        if key not in clusters_by_key or sharing[id(clusters_by_key[key])] > 1:
+            continue  # already clustered with other names
+        tokens = key.split()
+        longer = [
+            k
+            for k in named
+            if len(k.split()) > len(tokens)
+            and (k.split()[: len(tokens)] == tokens or k.split()[-len(tokens) :] == tokens)
+        ]
+        persons = [head for head, keys in heads.items() if key in keys and head != key]
+        if len(longer) == 1 and not persons:
+            clusters_by_key[key] = clusters_by_key[longer[0]]
+        elif len(persons) == 1 and not longer:
+            clusters_by_key[key] = clusters_by_key[persons[0]]
+
+    # 6. A metonym of a well-known organization joins it ("Brussels" -> European Union)
+    # when exactly one organization it may stand for is in the text.
+    fixed = {_form_key(c.name): c for c in clusters_by_key.values() if c.name is not None}
+    for key in [*forms_of("place"), *forms_of("organization")]:
+        targets = {
+            id(fixed[k]): fixed[k]
+            for k in (_form_key(f) for f in _known_index().get(key, ()))
+            if k in fixed
+        }
+        if len(targets) == 1:
+            clusters_by_key[key] = next(iter(targets.values()))
 
     clusters: list[_Cluster] = []
     for o in occurrences:
@@ -405,7 +542,9 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         owner.occurrences.append(o)
         if not any(c is owner for c in clusters):
             clusters.append(owner)
-    return clusters
+    # A country only ever named as a place ("plants in Germany") or as the nationality of
+    # something else ("a German carmaker") is not an actor of the text.
+    return [c for c in clusters if c.kind != "country" or any(o.agentive for o in c.occurrences)]
 
 
 def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1) -> Actors:
@@ -421,8 +560,14 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
     become its aliases, and its type is ``person``, ``country``, ``organization``,
     ``group`` or ``place`` (a city that acts, e.g. "the Tripoli government"). A person
     introduced by an actor's role ("Turkish President Erdogan", "LNA spokesman
-    al-Mismari") gets that actor as affiliation. Places that are only locations ("in
-    Tripoli") are left out.
+    al-Mismari") gets that actor as affiliation.
+
+    Two gazetteers back the tagger up: well-known organizations are found by name ("the
+    UN refugee agency" is UNHCR, not the UN), and countries, demonyms and capitals the
+    tagger missed ("Kyiv welcomed") are found from the country table. Places that are
+    only locations ("talks in Tripoli") and countries only named as a place or as the
+    nationality of something else ("plants in Germany", "a German carmaker") are left
+    out: they hold no stance.
 
     Args:
         text: The text.

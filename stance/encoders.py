@@ -56,7 +56,7 @@ def _mpnet_dir() -> Path:
     target = cache_dir() / "encoders" / "all-mpnet-base-v2"
     if (target / "config.json").exists():
         return target
-    chunks = []
+    chunks: list[Path] = []
     for part in MPNET_PARTS:
         try:
             files = importlib.metadata.distribution(part).files or []

@@ -47,7 +47,9 @@ class Markers:
             return [(self.entity_start, self.entity_end)] * n_actors
         if mode == "pair":
             if n_actors != 2:
-                raise ValueError(f"Pair mode marks exactly a source and a target, got {n_actors} actors.")
+                raise ValueError(
+                    f"Pair mode marks exactly a source and a target, got {n_actors} actors."
+                )
             return [(self.source_start, self.source_end), (self.target_start, self.target_end)]
         raise ValueError(f"Unknown mode {mode!r}; expected one of {MODES}.")
 

@@ -126,10 +126,16 @@ class StanceGraph:
 
         return pd.DataFrame(
             [
-                {"source": e.source, "target": e.target, "label": e.label, "score": round(e.score, 3),
-                 "evidence": len(e.evidence), "best_evidence": e.evidence[0].text if e.evidence else ""}
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "label": e.label,
+                    "score": round(e.score, 3),
+                    "evidence": len(e.evidence),
+                    "best_evidence": e.evidence[0].text if e.evidence else "",
+                }
                 for e in self.edges
-            ],  # fmt: skip
+            ],
             columns=["source", "target", "label", "score", "evidence", "best_evidence"],
         )
 
@@ -144,7 +150,9 @@ class StanceGraph:
             snippet = " ".join(e.evidence[0].text.split()) if e.evidence else ""
             if len(snippet) > width:
                 snippet = snippet[: width - 1] + "…"
-            lines.append(f"{e.source:<{src}}  {e.target:<{tgt}}  {e.label:<8} {e.score:>5.2f}  {snippet}")
+            lines.append(
+                f"{e.source:<{src}}  {e.target:<{tgt}}  {e.label:<8} {e.score:>5.2f}  {snippet}"
+            )
         return "\n".join(lines)
 
     def plot(self, path: str | os.PathLike[str], title: str | None = None) -> None:
@@ -159,7 +167,11 @@ class StanceGraph:
         graph = self.to_networkx()
         fig, ax = plt.subplots(figsize=(11, 8), dpi=120)
         if graph.number_of_nodes():
-            layout = nx.circular_layout(graph) if graph.number_of_nodes() <= 12 else nx.spring_layout(graph, seed=0)
+            layout = (
+                nx.circular_layout(graph)
+                if graph.number_of_nodes() <= 12
+                else nx.spring_layout(graph, seed=0)
+            )
             sizes = [600 + 250 * min(graph.nodes[n]["mentions"], 10) for n in graph.nodes]
             nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#f0f0f0",
                                    edgecolors="#555555")  # fmt: skip
@@ -176,7 +188,10 @@ class StanceGraph:
                 edge_labels={(u, v): f"{d['label']} {d['score']:.2f}" for u, v, d in edges},
             )  # fmt: skip
         labels = sorted({e.label for e in self.edges}) or ["support", "oppose"]
-        handles = [Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab) for lab in labels]
+        handles = [
+            Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab)
+            for lab in labels
+        ]
         ax.legend(handles=handles, loc="lower right", title="stance (width = score)")
         ax.set_title(title or "Directed stance graph")
         ax.axis("off")
@@ -313,7 +328,12 @@ def _analyze_pairs(
     inputs, pair_groups, pair_spans = [], [], []
     for group, span in zip(groups, spans):
         for i, j in group.pairs:
-            single = Group(group.text, [group.actors[i], group.actors[j]], [group.spans[i], group.spans[j]], [(0, 1)])
+            single = Group(
+                group.text,
+                [group.actors[i], group.actors[j]],
+                [group.spans[i], group.spans[j]],
+                [(0, 1)],
+            )
             inputs.append(classifier.encode_group(single))
             pair_groups.append(single)
             pair_spans.append(span)
@@ -351,8 +371,14 @@ def aggregate(
             continue
         k = list(labels).index(label)
         evidence = sorted(
-            (Evidence(text[s:e], s, e, float(p[k])) for (s, e), p in seen[(source, target)] if p[k] >= threshold),
+            (
+                Evidence(text[s:e], s, e, float(p[k]))
+                for (s, e), p in seen[(source, target)]
+                if p[k] >= threshold
+            ),
             key=lambda ev: -ev.score,
         )
-        edges.append(StanceEdge(source, target, label, scores[label], dict(scores), tuple(evidence)))
+        edges.append(
+            StanceEdge(source, target, label, scores[label], dict(scores), tuple(evidence))
+        )
     return tuple(sorted(edges, key=lambda e: -e.score))

@@ -108,16 +108,25 @@ def iter_records(
                 if number <= start:
                     continue
                 if not line.strip():
-                    yield number, DataError(path, number, "empty line; remove it or give a JSON object.")
+                    yield (
+                        number,
+                        DataError(path, number, "empty line; remove it or give a JSON object."),
+                    )
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as err:
-                    yield number, DataError(path, number, f"malformed JSON ({err.msg}); fix the line.")
+                    yield (
+                        number,
+                        DataError(path, number, f"malformed JSON ({err.msg}); fix the line."),
+                    )
                     continue
                 if not isinstance(record, dict):
-                    yield number, DataError(
-                        path, number, f"expected a JSON object, found {type(record).__name__}."
+                    yield (
+                        number,
+                        DataError(
+                            path, number, f"expected a JSON object, found {type(record).__name__}."
+                        ),
                     )
                     continue
                 yield number, record
@@ -133,11 +142,14 @@ def iter_records(
                 if index < start:
                     continue
                 if len(cells) != len(header):
-                    yield number, DataError(
-                        path,
+                    yield (
                         number,
-                        f"expected {len(header)} cells ({', '.join(header)}), found {len(cells)}; "
-                        "quote cells that contain commas.",
+                        DataError(
+                            path,
+                            number,
+                            f"expected {len(header)} cells ({', '.join(header)}), found {len(cells)}; "
+                            "quote cells that contain commas.",
+                        ),
                     )
                     continue
                 yield number, dict(zip(header, cells))
@@ -322,8 +334,12 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
                 if p == q:
                     raise ValueError(f"both entities are {p!r}; stance needs two actors.")
                 pq, qp = _DSE_DIRECTED[int(label)]
-                loaded.items.append(StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,)))
-                loaded.items.append(StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,)))
+                loaded.items.append(
+                    StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,))
+                )
+                loaded.items.append(
+                    StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,))
+                )
             except ValueError as err:
                 _fail(loaded, lenient, DataError(path, number, str(err)), raw)
     return loaded
@@ -366,7 +382,9 @@ def record_to_passage(record: Mapping[str, Any]) -> Passage:
     actors = []
     for actor in record["actors"]:
         if not isinstance(actor, Mapping) or "name" not in actor:
-            raise ValueError(f"an actor must be {{'name': ..., 'mentions': [[s, e]]}}, found {actor!r}.")
+            raise ValueError(
+                f"an actor must be {{'name': ..., 'mentions': [[s, e]]}}, found {actor!r}."
+            )
         actors.append(ActorMentions(str(actor["name"]), _spans(actor.get("mentions"), "mentions")))
     stances = {}
     for stance in record.get("stances", []):
@@ -378,7 +396,9 @@ def record_to_passage(record: Mapping[str, Any]) -> Passage:
             ) from None
     meta = {k: v for k, v in record.items() if k not in {"id", "text", "actors", "stances"}}
     ident = record.get("id")
-    return Passage(record["text"], tuple(actors), stances, None if ident is None else str(ident), meta)
+    return Passage(
+        record["text"], tuple(actors), stances, None if ident is None else str(ident), meta
+    )
 
 
 def passage_to_record(passage: Passage) -> dict[str, Any]:
@@ -386,7 +406,9 @@ def passage_to_record(passage: Passage) -> dict[str, Any]:
         "id": passage.id,
         **passage.meta,
         "text": passage.text,
-        "actors": [{"name": a.name, "mentions": [list(s) for s in a.spans]} for a in passage.actors],
+        "actors": [
+            {"name": a.name, "mentions": [list(s) for s in a.spans]} for a in passage.actors
+        ],
         "stances": [
             {"source": s, "target": t, "label": label} for (s, t), label in passage.stances.items()
         ],

@@ -71,12 +71,16 @@ class StanceConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"Unknown keys {sorted(unknown)} in {CONFIG_NAME}; known: {sorted(known)}.")
+            raise ValueError(
+                f"Unknown keys {sorted(unknown)} in {CONFIG_NAME}; known: {sorted(known)}."
+            )
         return cls(**data)
 
 
 class StanceModel(nn.Module):
     """Encoder plus pair head. ``forward`` returns logits for every requested pair."""
+
+    encoder: Any  # a transformers PreTrainedModel
 
     def __init__(self, encoder: nn.Module, config: StanceConfig) -> None:
         super().__init__()
@@ -139,7 +143,9 @@ def build_model(config: StanceConfig) -> tuple[StanceModel, Any]:
             old = embeddings.weight[:-added]
             noise = torch.randn(added, old.shape[1], generator=torch.Generator().manual_seed(0))
             embeddings.weight[-added:] = old.mean(0) + 0.02 * noise
-    if config.max_length > int(getattr(encoder.config, "max_position_embeddings", config.max_length)):
+    if config.max_length > int(
+        getattr(encoder.config, "max_position_embeddings", config.max_length)
+    ):
         raise ValueError(
             f"max_length {config.max_length} exceeds the encoder's "
             f"{encoder.config.max_position_embeddings} positions."
@@ -156,7 +162,9 @@ def save_model(model: StanceModel, tokenizer: Any, directory: str | os.PathLike[
     save_safetensors(model, str(path / WEIGHTS_NAME))
     model.encoder.config.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    (path / CONFIG_NAME).write_text(json.dumps(model.config.to_dict(), indent=2, ensure_ascii=False))
+    (path / CONFIG_NAME).write_text(
+        json.dumps(model.config.to_dict(), indent=2, ensure_ascii=False)
+    )
     (path / "README.md").write_text(model_card(model.config), encoding="utf-8")
     return path
 
@@ -216,7 +224,10 @@ def model_card(config: StanceConfig) -> str:
     ]
     if metrics:
         lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items()]
+        lines += [
+            f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+            for k, v in metrics.items()
+        ]
     else:
         lines.append("Not evaluated.")
     lines += [

@@ -113,7 +113,9 @@ class StanceExample:
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
-            raise ValueError("The text is empty; every example needs the text that holds the stance.")
+            raise ValueError(
+                "The text is empty; every example needs the text that holds the stance."
+            )
         for role in ("source", "target"):
             value = getattr(self, role)
             if not isinstance(value, str) or not value.strip():
@@ -123,8 +125,12 @@ class StanceExample:
                 f"The source and target are the same actor ({self.source!r}); "
                 "stance is between two different actors."
             )
-        object.__setattr__(self, "source_spans", _check_spans(self.text, self.source_spans, "Source"))
-        object.__setattr__(self, "target_spans", _check_spans(self.text, self.target_spans, "Target"))
+        object.__setattr__(
+            self, "source_spans", _check_spans(self.text, self.source_spans, "Source")
+        )
+        object.__setattr__(
+            self, "target_spans", _check_spans(self.text, self.target_spans, "Target")
+        )
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,9 @@ class Passage:
                     f"among {sorted(known)}."
                 )
             if source == target:
-                raise ValueError(f"The stance {source!r} -> {target!r} has the same source and target.")
+                raise ValueError(
+                    f"The stance {source!r} -> {target!r} has the same source and target."
+                )
             if not isinstance(label, str) or not label:
                 raise ValueError(f"The stance {source!r} -> {target!r} has no label.")
         object.__setattr__(self, "actors", actors)

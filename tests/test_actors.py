@@ -200,6 +200,57 @@ def test_acronyms() -> None:
     ]
 
 
+def test_long_form_of_an_acronym_actor_is_found_in_the_text() -> None:
+    text = "The Rapid Support Forces (RSF) shelled El Fasher; the RSF denied it."
+    assert found(text, ["RSF"]) == [
+        ("RSF", "Rapid Support Forces"),
+        ("RSF", "RSF"),
+        ("RSF", "RSF"),
+    ]
+    # People's: "Tigray People's Liberation Front" spells TPLF.
+    assert found("the Tigray People's Liberation Front", ["TPLF"]) == [
+        ("TPLF", "Tigray People's Liberation Front")
+    ]
+
+
+def test_known_organizations() -> None:
+    text = "The UN refugee agency and the WHO warned; Brussels agreed."
+    assert found(text, ["UNHCR", "World Health Organization", "European Union"]) == [
+        ("UNHCR", "UN refugee agency"),
+        ("World Health Organization", "WHO"),
+        ("European Union", "Brussels"),
+    ]
+
+
+def test_national_institutions() -> None:
+    actors = ["Syrian government", "Sudanese army", "Myanmar junta"]
+    text = "Syria's government and Damascus; Sudan's army and the army; the junta."
+    assert found(text, actors) == [
+        ("Syrian government", "Syria's government"),
+        ("Syrian government", "Damascus"),
+        ("Sudanese army", "Sudan's army"),
+        ("Sudanese army", "the army"),
+        ("Myanmar junta", "the junta"),
+    ]
+
+
+def test_short_names_of_companies_and_heads_of_institutions() -> None:
+    text = "Larchmont sued; the Commission said the Court would rule."
+    actors = ["Larchmont Partners", "European Commission", "Constitutional Court"]
+    assert found(text, actors) == [
+        ("Larchmont Partners", "Larchmont"),
+        ("European Commission", "the Commission"),
+        ("Constitutional Court", "the Court"),
+    ]
+
+
+def test_organizations_are_not_taken_for_people() -> None:
+    # Without the organization words these would get "Mr. Confederation" and "France".
+    assert found("The AFC and France", ["Asian Football Confederation", "Greenpeace France"]) == [
+        ("Asian Football Confederation", "AFC")
+    ]
+
+
 # ---------------------------------------------------------------------------- overlaps, ambiguity
 
 
@@ -209,6 +260,13 @@ def test_longest_match_wins() -> None:
     assert [(m.actor, m.text) for m in search.mentions] == [
         ("Libyan National Army", "Libyan National Army"),
         ("Libya", "Libyan"),
+    ]
+
+
+def test_more_words_beat_an_explicit_shorter_name() -> None:
+    # The UN is named explicitly, but "UN refugee agency" is a longer, generated UNHCR form.
+    assert found("The UN refugee agency said", ["United Nations", "UNHCR"]) == [
+        ("UNHCR", "UN refugee agency")
     ]
 
 

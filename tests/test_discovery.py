@@ -153,3 +153,29 @@ def test_missing_spacy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_model_names_the_extra() -> None:
     with pytest.raises(ImportError, match=r"stance\[ner\]"):
         load_pipeline("no_such_spacy_model_xyz")
+
+
+def test_places_and_nationalities_are_not_actors() -> None:
+    text = "Germany's regulator fined a German carmaker for plants in France and Spain."
+    actors = discover_actors(text)
+    assert "Germany" in actors
+    assert "France" not in actors and "Spain" not in actors
+
+
+def test_gazetteers_fill_the_taggers_gaps() -> None:
+    actors = discover_actors("Kyiv welcomed the report. The UN refugee agency urged calm.")
+    assert actors["Ukraine"].aliases == ("Kyiv",)
+    assert actors["UNHCR"].aliases == ("UN refugee agency",)
+    assert "United Nations" not in actors
+
+
+def test_shared_demonym_joins_the_country_in_the_text() -> None:
+    text = "Congolese troops advanced, the Democratic Republic of the Congo said."
+    actors = discover_actors(text)
+    assert actors["Democratic Republic of the Congo"].aliases == ("Congolese",)
+
+
+def test_short_company_name_joins_the_full_name() -> None:
+    text = "Larchmont Partners bought a stake. Larchmont said the board agreed."
+    actors = discover_actors(text)
+    assert actors["Larchmont Partners"].aliases == ("Larchmont",)

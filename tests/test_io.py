@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import DSE_DIR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DSE_DIR
 from stance.io import (
     DataError,
     dse_label,
@@ -59,7 +59,10 @@ def test_formats_load_the_same_examples(tmp_path, suffix):
 
 
 def test_column_mapping(tmp_path):
-    rows = [{"sentence": r["text"], "holder": r["source"], "about": r["target"], "y": r["label"]} for r in ROWS]
+    rows = [
+        {"sentence": r["text"], "holder": r["source"], "about": r["target"], "y": r["label"]}
+        for r in ROWS
+    ]
     loaded = load_examples(write_jsonl(tmp_path / "d.jsonl", rows),
                            columns={"sentence": "text", "holder": "source", "about": "target", "y": "label"})  # fmt: skip
     assert loaded[0].text.startswith("Turkey") and loaded[1].label == "support"
@@ -68,11 +71,17 @@ def test_column_mapping(tmp_path):
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({"text": "Turkey and Egypt", "source": "Turkey"}, r"line 1: missing column\(s\) \['target'\].*column mapping"),
+        (
+            {"text": "Turkey and Egypt", "source": "Turkey"},
+            r"line 1: missing column\(s\) \['target'\].*column mapping",
+        ),
         ({**ROWS[0], "label": "against"}, r"line 1: unknown label 'against'; expected one of"),
         ({**ROWS[0], "text": "   "}, r"line 1: The text is empty"),
         ({**ROWS[0], "target": "Turkey"}, r"line 1: The source and target are the same actor"),
-        ({**ROWS[0], "source_spans": [[0, 99]]}, r"line 1: Source span \(0, 99\) does not fit the text"),
+        (
+            {**ROWS[0], "source_spans": [[0, 99]]},
+            r"line 1: Source span \(0, 99\) does not fit the text",
+        ),
         ('{"text": "broken', r"line 1: malformed JSON"),
         ("[1, 2]", r"line 1: expected a JSON object"),
     ],
@@ -93,7 +102,9 @@ def test_csv_wrong_cell_count_names_the_line(tmp_path):
 
 
 def test_lenient_mode_keeps_good_rows_and_reports_bad_ones(tmp_path):
-    path = write_jsonl(tmp_path / "mixed.jsonl", [ROWS[0], '{"oops', {**ROWS[1], "label": "x"}, ROWS[1]])
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl", [ROWS[0], '{"oops', {**ROWS[1], "label": "x"}, ROWS[1]]
+    )
     loaded = load_examples(path, labels=LabelSet(), lenient=True)
     assert len(loaded) == 2
     assert [e.row for e in loaded.errors] == [2, 3]
@@ -101,7 +112,7 @@ def test_lenient_mode_keeps_good_rows_and_reports_bad_ones(tmp_path):
 
 
 def test_unknown_extension_is_refused(tmp_path):
-    with pytest.raises(DataError, match="unknown file type '.txt'"):
+    with pytest.raises(DataError, match=r"unknown file type '\.txt'"):
         load_examples(tmp_path / "data.txt")
 
 
@@ -118,7 +129,9 @@ def test_passages_load_and_reject_bad_spans(tmp_path, passages_file):
 def test_dataset_round_trip():
     from stance.schema import StanceExample
 
-    examples = [StanceExample(r["text"], r["source"], r["target"], r["label"], r["id"]) for r in ROWS]
+    examples = [
+        StanceExample(r["text"], r["source"], r["target"], r["label"], r["id"]) for r in ROWS
+    ]
     dataset = to_dataset(examples)
     assert dataset.num_rows == 2
     assert from_dataset(dataset) == examples
@@ -127,7 +140,9 @@ def test_dataset_round_trip():
 def test_from_dataset_rejects_a_dataset_dict():
     from datasets import Dataset, DatasetDict
 
-    with pytest.raises(ValueError, match=r"DatasetDict with splits \['train'\]. Did you mean dataset\['train'\]"):
+    with pytest.raises(
+        ValueError, match=r"DatasetDict with splits \['train'\]. Did you mean dataset\['train'\]"
+    ):
         from_dataset(DatasetDict({"train": Dataset.from_dict({"text": ["x"]})}))
 
 
@@ -144,7 +159,9 @@ def test_dse_truncated_brackets_extend_to_the_end_of_the_word():
 
 def test_dse_rows_become_two_directed_examples(tmp_path):
     path = tmp_path / "d.tsv"
-    path.write_text("[Turkey] condemned [Haftar].\tTurkey\tHaftar\t3\n[Egypt] was praised by [Russia].\tEgypt\tRussia\t2\n")
+    path.write_text(
+        "[Turkey] condemned [Haftar].\tTurkey\tHaftar\t3\n[Egypt] was praised by [Russia].\tEgypt\tRussia\t2\n"
+    )
     loaded = load_dse(path)
     assert [(e.source, e.target, e.label, e.id) for e in loaded] == [
         ("Turkey", "Haftar", "oppose", "1:pq"), ("Haftar", "Turkey", "neutral", "1:qp"),
@@ -172,7 +189,10 @@ def test_dse_label_recovery_rule():
     assert dse_label(neutral, neutral) == 0
     assert dse_label({"neutral": 0.2, "support": 0.7, "oppose": 0.1}, neutral) == 1
     assert dse_label(neutral, {"neutral": 0.3, "support": 0.1, "oppose": 0.6}) == 4
-    both = dse_label({"neutral": 0.4, "support": 0.1, "oppose": 0.5}, {"neutral": 0.1, "support": 0.85, "oppose": 0.05})
+    both = dse_label(
+        {"neutral": 0.4, "support": 0.1, "oppose": 0.5},
+        {"neutral": 0.1, "support": 0.85, "oppose": 0.05},
+    )
     assert both == 2
 
 
@@ -182,7 +202,7 @@ def test_real_dse_counts_and_every_bracket_repaired():
     assert len(train) == 26_288 and not train.errors
     assert len(load_dse(DSE_DIR / "test_dedup.tsv")) == 2_446
     for example in train:
-        for start, end in example.source_spans + example.target_spans:
+        for _, end in example.source_spans + example.target_spans:
             after = example.text[end : end + 1]
             assert not (after.isalnum() and example.text[end - 1].isalnum()), example.text
     names = {e.source for e in train}
@@ -198,11 +218,15 @@ lines = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(lines, max_size=5))
 def test_arbitrary_jsonl_loads_or_raises_data_error(tmp_path, rows):
     path = tmp_path / "fuzz.jsonl"
-    path.write_text("".join(r.replace("\n", " ").replace("\r", " ") + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(r.replace("\n", " ").replace("\r", " ") + "\n" for r in rows), encoding="utf-8"
+    )
     try:
         loaded = load_examples(path, labels=LabelSet())
     except DataError as err:
@@ -213,8 +237,12 @@ def test_arbitrary_jsonl_loads_or_raises_data_error(tmp_path, rows):
     assert len(lenient) + len(lenient.errors) == len(rows)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=60), max_size=5))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=60), max_size=5)
+)
 def test_arbitrary_dse_lines_load_or_raise_data_error(tmp_path, rows):
     path = tmp_path / "fuzz.tsv"
     path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")

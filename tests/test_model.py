@@ -70,7 +70,9 @@ def test_two_training_steps_change_the_weights(tiny_model):
         optimizer.step()
         optimizer.zero_grad()
     changed = [n for n, p in model.named_parameters() if not torch.equal(before[n], p)]
-    assert any(n.startswith("encoder.") for n in changed) and any(n.startswith("head.") for n in changed)
+    assert any(n.startswith("encoder.") for n in changed) and any(
+        n.startswith("head.") for n in changed
+    )
 
 
 def test_save_then_load_gives_identical_logits(tiny_classifier, tmp_path):
@@ -86,14 +88,23 @@ def test_save_then_load_gives_identical_logits(tiny_classifier, tmp_path):
 
 
 def test_all_pairs_and_pair_modes_agree_in_shape_and_labels(tiny_encoder_dir):
-    examples = [StanceExample(TEXT, s, t) for s in ("Turkey", "Haftar", "Egypt") for t in ("Turkey", "Haftar", "Egypt") if s != t]
+    examples = [
+        StanceExample(TEXT, s, t)
+        for s in ("Turkey", "Haftar", "Egypt")
+        for t in ("Turkey", "Haftar", "Egypt")
+        if s != t
+    ]
     results = {}
     for mode in ("all_pairs", "pair"):
         torch.manual_seed(0)
-        model, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), mode=mode, max_length=128))
+        model, tokenizer = build_model(
+            StanceConfig(encoder=str(tiny_encoder_dir), mode=mode, max_length=128)
+        )
         predictions = StanceClassifier(model, tokenizer, "cpu").predict_batch(examples)
         results[mode] = predictions
-        assert [(p.source, p.target) for p in predictions] == [(e.source, e.target) for e in examples]
+        assert [(p.source, p.target) for p in predictions] == [
+            (e.source, e.target) for e in examples
+        ]
         assert all(set(p.scores) == {"neutral", "support", "oppose"} for p in predictions)
         assert all(abs(sum(p.scores.values()) - 1) < 1e-5 for p in predictions)
     assert len(results["all_pairs"]) == len(results["pair"]) == 6
@@ -103,7 +114,9 @@ def test_predict_batch_equals_predict_elementwise(tiny_classifier):
     examples = [
         StanceExample(TEXT, "Turkey", "Haftar"),
         StanceExample(TEXT, "Egypt", "Haftar"),
-        StanceExample("Russia praised the ceasefire while Qatar condemned the strikes.", "Qatar", "Russia"),
+        StanceExample(
+            "Russia praised the ceasefire while Qatar condemned the strikes.", "Qatar", "Russia"
+        ),
         StanceExample(TEXT, "Haftar", "Turkey"),
     ]
     batch = tiny_classifier.predict_batch(examples, batch_size=2)
@@ -121,7 +134,9 @@ def test_predict_names_a_missing_actor(tiny_classifier):
 def test_predict_dataset_adds_columns(tiny_classifier):
     from stance.io import to_dataset
 
-    dataset = to_dataset([StanceExample(TEXT, "Turkey", "Haftar"), StanceExample(TEXT, "Egypt", "Haftar")])
+    dataset = to_dataset(
+        [StanceExample(TEXT, "Turkey", "Haftar"), StanceExample(TEXT, "Egypt", "Haftar")]
+    )
     out = tiny_classifier.predict_dataset(dataset)
     assert out.num_rows == 2 and set(out["predicted_label"]) <= {"neutral", "support", "oppose"}
     assert {"predicted_score", "predicted_scores"} <= set(out.column_names)

@@ -27,7 +27,9 @@ def test_example_validation_messages():
         StanceExample("Turkey and Egypt", "Turkey", "Egypt", source_spans=((0, 60),))
     with pytest.raises(ValueError, match="only whitespace"):
         StanceExample("Turkey  and Egypt", "Turkey", "Egypt", source_spans=((6, 8),))
-    ok = StanceExample("Turkey and Egypt", "Turkey", "Egypt", "neutral", "1", ((0, 6),), ((11, 16),))
+    ok = StanceExample(
+        "Turkey and Egypt", "Turkey", "Egypt", "neutral", "1", ((0, 6),), ((11, 16),)
+    )
     assert ok.source_spans == ((0, 6),)
 
 
@@ -35,7 +37,11 @@ def test_passage_gives_every_ordered_pair_with_neutral_default():
     text = "Turkey backed the GNA against Haftar."
     passage = Passage(
         text,
-        (ActorMentions("Turkey", ((0, 6),)), ActorMentions("GNA", ((18, 21),)), ActorMentions("Haftar", ((30, 36),))),
+        (
+            ActorMentions("Turkey", ((0, 6),)),
+            ActorMentions("GNA", ((18, 21),)),
+            ActorMentions("Haftar", ((30, 36),)),
+        ),
         {("Turkey", "GNA"): "support"},
         id="p1",
     )
@@ -48,6 +54,10 @@ def test_passage_gives_every_ordered_pair_with_neutral_default():
 
 def test_passage_rejects_unknown_actor_in_stance_and_missing_mentions():
     with pytest.raises(ValueError, match="not listed"):
-        Passage("Turkey and Egypt.", (ActorMentions("Turkey", ((0, 6),)),), {("Turkey", "Egypt"): "oppose"})
+        Passage(
+            "Turkey and Egypt.",
+            (ActorMentions("Turkey", ((0, 6),)),),
+            {("Turkey", "Egypt"): "oppose"},
+        )
     with pytest.raises(ValueError, match="has no mention"):
         Passage("Turkey and Egypt.", (ActorMentions("Turkey", ()),))

@@ -101,7 +101,9 @@ def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
 
 
-def near_duplicates(passages: Iterable[Passage], threshold: float = 0.5) -> list[tuple[str, str, float]]:
+def near_duplicates(
+    passages: Iterable[Passage], threshold: float = 0.5
+) -> list[tuple[str, str, float]]:
     """Pairs of passages whose word 5-gram Jaccard similarity is at least ``threshold``."""
     items = [(p.id or "", _shingles(p.text)) for p in passages]
     index: dict[tuple[str, ...], list[int]] = {}
@@ -121,9 +123,10 @@ def near_duplicates(passages: Iterable[Passage], threshold: float = 0.5) -> list
     return found
 
 
-def validate(root: Path = ROOT, labels: LabelSet = LabelSet(DEFAULT_LABELS)) -> Report:
+def validate(root: Path = ROOT, labels: LabelSet | None = None) -> Report:
     """Check the built splits: they load (spans fit, labels known), no passage is in two
     splits, no two passages are near-duplicates, and each passage has 3-8 actors."""
+    labels = labels or LabelSet(DEFAULT_LABELS)
     report = Report()
     seen_ids: dict[str, str] = {}
     seen_texts: dict[str, str] = {}
@@ -143,7 +146,9 @@ def validate(root: Path = ROOT, labels: LabelSet = LabelSet(DEFAULT_LABELS)) -> 
                 report.problems.append(f"{pid}: {len(p.actors)} actors; passages have 3 to 8")
             for label in p.stances.values():
                 if label == labels.neutral:
-                    report.problems.append(f"{pid}: lists a neutral stance; leave neutral pairs out")
+                    report.problems.append(
+                        f"{pid}: lists a neutral stance; leave neutral pairs out"
+                    )
             for actor in p.actors:
                 for start, end in actor.spans:
                     if text_span_breaks_word(p.text, start, end):
@@ -159,7 +164,9 @@ def validate(root: Path = ROOT, labels: LabelSet = LabelSet(DEFAULT_LABELS)) -> 
 def text_span_breaks_word(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
-    return (before.isalnum() and text[start].isalnum()) or (after.isalnum() and text[end - 1].isalnum())
+    return (before.isalnum() and text[start].isalnum()) or (
+        after.isalnum() and text[end - 1].isalnum()
+    )
 
 
 def statistics(passages: list[Passage]) -> dict[str, Any]:
@@ -180,7 +187,9 @@ def statistics(passages: list[Passage]) -> dict[str, Any]:
         "labels": dict(labels),
         "topics": dict(topics),
         "phenomena": dict(phenomena),
-        "actors_per_passage": round(sum(len(p.actors) for p in passages) / max(1, len(passages)), 2),
+        "actors_per_passage": round(
+            sum(len(p.actors) for p in passages) / max(1, len(passages)), 2
+        ),
         "words": sum(len(p.text.split()) for p in passages),
     }
 

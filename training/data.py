@@ -15,7 +15,6 @@ from stance.classifier import with_spans
 from stance.encoding import Group, Markers, encode, group_examples, group_passage
 from stance.io import RowError, load_dse, load_examples, load_passages
 from stance.schema import LabelSet, StanceExample
-
 from training.config import Config
 
 logger = logging.getLogger(__name__)
@@ -120,7 +119,9 @@ def prepare_split(
     for i in failed:
         rows = dataset[i]["rows"]
         errors.append(
-            RowError(path, None, f"examples {[examples[r].id or r for r in rows]}: {dataset[i]['error']}")
+            RowError(
+                path, None, f"examples {[examples[r].id or r for r in rows]}: {dataset[i]['error']}"
+            )
         )
     if failed:
         dataset = dataset.select([i for i in range(len(dataset)) if i not in set(failed)])

@@ -34,13 +34,17 @@ def scores(golds: Sequence[str], preds: Sequence[str], labels: Sequence[str]) ->
         "micro_f1": float(f1_score(golds, preds, labels=labels, average="micro", zero_division=0)),
         "macro_f1": float(f1_score(golds, preds, labels=labels, average="macro", zero_division=0)),
         "n": len(golds),
-        "report": classification_report(golds, preds, labels=labels, output_dict=True, zero_division=0),
+        "report": classification_report(
+            golds, preds, labels=labels, output_dict=True, zero_division=0
+        ),
         "labels": labels,
         "confusion": confusion_matrix(golds, preds, labels=labels).tolist(),
     }
 
 
-def dse_scores(examples: Sequence[StanceExample], predictions: Sequence[StancePrediction]) -> dict[str, Any]:
+def dse_scores(
+    examples: Sequence[StanceExample], predictions: Sequence[StancePrediction]
+) -> dict[str, Any]:
     """5-way DSE scores: each row's label recovered from its p->q and q->p predictions."""
     rows: dict[str, dict[str, Any]] = {}
     for example, prediction in zip(examples, predictions):
@@ -71,7 +75,11 @@ def evaluate(classifier: StanceClassifier, path: str, batch_size: int = 64) -> d
     predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
     result = {
         "data": path,
-        "directed": scores([str(e.label) for e in examples], [p.label for p in predictions], classifier.labels.labels),
+        "directed": scores(
+            [str(e.label) for e in examples],
+            [p.label for p in predictions],
+            classifier.labels.labels,
+        ),
     }
     if detect_format(path) == "dse":
         result["dse5"] = dse_scores(examples, predictions)
@@ -84,11 +92,15 @@ def format_result(result: dict[str, Any]) -> str:
         if key not in result:
             continue
         r = result[key]
-        lines.append(f"\n{key}: micro-F1 {100 * r['micro_f1']:.2f}  macro-F1 {100 * r['macro_f1']:.2f}  (n={r['n']})")
+        lines.append(
+            f"\n{key}: micro-F1 {100 * r['micro_f1']:.2f}  macro-F1 {100 * r['macro_f1']:.2f}  (n={r['n']})"
+        )
         lines.append(f"{'label':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
         for label in r["labels"]:
             c = r["report"][label]
-            lines.append(f"{label:<16}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1-score']:>10.3f}{int(c['support']):>10}")
+            lines.append(
+                f"{label:<16}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1-score']:>10.3f}{int(c['support']):>10}"
+            )
         lines.append("confusion (rows gold, columns predicted): " + " ".join(r["labels"]))
         lines += ["  " + " ".join(f"{v:>6}" for v in row) for row in r["confusion"]]
     return "\n".join(lines)
@@ -105,7 +117,9 @@ def run_cli(args: argparse.Namespace) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True)
-    parser.add_argument("--data", required=True, help="Passages/examples JSONL, CSV, Parquet, or DSE .tsv")
+    parser.add_argument(
+        "--data", required=True, help="Passages/examples JSONL, CSV, Parquet, or DSE .tsv"
+    )
     parser.add_argument("--output", help="Write the metrics as JSON here.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device")

@@ -5,7 +5,7 @@
 
 The run directory (``train.output_dir``) gets the resolved ``config.yaml``, a
 ``checkpoint/`` written after every epoch (training resumes from it), the best model by
-validation macro-F1 in ``model/``, and ``metrics.json``.
+validation macro-F1 in ``model/`` (calibrated once training ends), and ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from tqdm.auto import tqdm
 from stance.classifier import default_device
 from stance.encoding import ModelInput, collate
 from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
-
 from training.config import Config, load_config
 from training.data import Split, prepare_split
 
@@ -57,7 +55,9 @@ def length_grouped_batches(lengths: list[int], batch_size: int, seed: int) -> li
     return batches
 
 
-def make_batch(dataset: Any, indices: list[int], pad_id: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+def make_batch(
+    dataset: Any, indices: list[int], pad_id: int
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     rows = dataset[indices]
     inputs = [ModelInput(ids, pos) for ids, pos in zip(rows["input_ids"], rows["actor_positions"])]
     pairs = [[tuple(p) for p in text_pairs] for text_pairs in rows["pairs"]]
@@ -69,7 +69,9 @@ def class_weights(dataset: Any, n_labels: int, scheme: str) -> torch.Tensor | No
     """Inverse-frequency weights (``inverse``), their square root (``sqrt``), or none."""
     if scheme == "none":
         return None
-    counts = np.bincount([lab for labels in dataset["labels"] for lab in labels], minlength=n_labels)
+    counts = np.bincount(
+        [lab for labels in dataset["labels"] for lab in labels], minlength=n_labels
+    )
     counts = np.maximum(counts, 1).astype(float)
     weights = counts.sum() / (n_labels * counts)
     if scheme == "sqrt":
@@ -101,7 +103,9 @@ def macro_f1(logits: np.ndarray, golds: np.ndarray, n_labels: int) -> float:
     from sklearn.metrics import f1_score
 
     return float(
-        f1_score(golds, logits.argmax(-1), labels=list(range(n_labels)), average="macro", zero_division=0)
+        f1_score(
+            golds, logits.argmax(-1), labels=list(range(n_labels)), average="macro", zero_division=0
+        )
     )
 
 
@@ -161,9 +165,16 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     markers = model.config.markers
     pad_id = tokenizer.pad_token_id or 0
 
-    train_split = prepare_split("train", config.data.train, config, tokenizer, markers, config.data.max_train_samples)
+    train_split = prepare_split(
+        "train", config.data.train, config, tokenizer, markers, config.data.max_train_samples
+    )
     valid_split = prepare_split(
-        "validation", config.data.validation, config, tokenizer, markers, config.data.max_eval_samples
+        "validation",
+        config.data.validation,
+        config,
+        tokenizer,
+        markers,
+        config.data.max_eval_samples,
     )
     _write_errors(run, [train_split, valid_split])
     n_labels = len(stance_config.labels)
@@ -171,7 +182,9 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device) if weights is not None else None)
 
     lengths = train_split.dataset["length"]
-    steps_per_epoch = math.ceil(math.ceil(len(lengths) / t.batch_size) / t.gradient_accumulation_steps)
+    steps_per_epoch = math.ceil(
+        math.ceil(len(lengths) / t.batch_size) / t.gradient_accumulation_steps
+    )
     total_steps = t.max_steps or steps_per_epoch * t.epochs
     head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
     decay = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.ndim > 1]
@@ -186,7 +199,9 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     )
     from transformers import get_linear_schedule_with_warmup
 
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(t.warmup_ratio * total_steps), total_steps)
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(t.warmup_ratio * total_steps), total_steps
+    )
     if state["epoch"] and (checkpoint / "optimizer.pt").is_file():
         # weights_only: the optimizer state is tensors and numbers, never arbitrary objects.
         saved = torch.load(checkpoint / "optimizer.pt", map_location=device, weights_only=True)
@@ -196,7 +211,9 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     step = state.get("step", 0)
     train_seconds, seen = 0.0, 0
     for epoch in range(state["epoch"], t.epochs):
-        if state["bad_epochs"] >= t.early_stopping_patience or (t.max_steps and step >= t.max_steps):
+        if state["bad_epochs"] >= t.early_stopping_patience or (
+            t.max_steps and step >= t.max_steps
+        ):
             break
         model.train()
         torch.manual_seed(t.seed + epoch)
@@ -216,7 +233,11 @@ def train(config: Config, resume: bool = True) -> TrainResult:
             loss = loss_fn(logits, labels.to(device)) / t.gradient_accumulation_steps
             loss.backward()
             seen += len(indices)
-            running = 0.9 * running + 0.1 * loss.item() * t.gradient_accumulation_steps if index else loss.item()
+            running = (
+                0.9 * running + 0.1 * loss.item() * t.gradient_accumulation_steps
+                if index
+                else loss.item()
+            )
             if (index + 1) % t.gradient_accumulation_steps == 0 or index + 1 == len(batches):
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
                 optimizer.step()
@@ -234,32 +255,43 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         tqdm.write(f"epoch {epoch + 1}: validation macro-F1 {score:.4f}")
         if score > state["best"]:
             state["best"], state["bad_epochs"] = score, 0
-            save_model(model, tokenizer, run / "best")
+            save_model(model, tokenizer, run / "model")  # calibrated at the end
         else:
             state["bad_epochs"] += 1
         state["epoch"], state["step"] = epoch + 1, step
         save_model(model, tokenizer, checkpoint)
-        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, checkpoint / "optimizer.pt")
+        torch.save(
+            {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+            checkpoint / "optimizer.pt",
+        )
         (checkpoint / "trainer_state.json").write_text(json.dumps(state, indent=2))
 
-    best, tokenizer = load_model(run / "best", device)
+    best, tokenizer = load_model(run / "model", device)
     logits, golds, _ = predict_logits(best, valid_split.dataset, pad_id, device)
     if t.calibrate:
         best.config.temperature = fit_temperature(logits, golds)
     metrics: dict[str, Any] = {
         "validation_macro_f1": macro_f1(logits, golds, n_labels),
-        "best_epoch": max(state["history"], key=lambda h: h["validation_macro_f1"])["epoch"] if state["history"] else None,
+        "best_epoch": max(state["history"], key=lambda h: h["validation_macro_f1"])["epoch"]
+        if state["history"]
+        else None,
         "epochs_run": len(state["history"]),
         "train_seconds": round(train_seconds, 1),
-        "train_texts_per_second": round(seen / train_seconds, 2) if train_seconds and seen else None,
+        "train_texts_per_second": round(seen / train_seconds, 2)
+        if train_seconds and seen
+        else None,
         "train_examples": len(train_split.examples),
         "train_texts": len(lengths),
     }
     best.config.metrics = metrics
-    best.config.training = {**config.to_dict(), "data": _data_summary(config, train_split, valid_split)}
+    best.config.training = {
+        **config.to_dict(),
+        "data": _data_summary(config, train_split, valid_split),
+    }
     model_dir = save_model(best, tokenizer, run / "model")
-    (run / "metrics.json").write_text(json.dumps({**metrics, "history": state["history"]}, indent=2))
-    shutil.rmtree(run / "best", ignore_errors=True)
+    (run / "metrics.json").write_text(
+        json.dumps({**metrics, "history": state["history"]}, indent=2)
+    )
     return TrainResult(model_dir, metrics)
 
 
@@ -285,7 +317,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="Override a config value, e.g. --set train.learning_rate=3.0e-5 (repeatable).",
     )  # fmt: skip
-    parser.add_argument("--no-resume", action="store_true", help="Start over even if a checkpoint exists.")
+    parser.add_argument(
+        "--no-resume", action="store_true", help="Start over even if a checkpoint exists."
+    )
 
 
 def run_cli(args: argparse.Namespace) -> int:

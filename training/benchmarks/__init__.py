@@ -38,12 +38,17 @@ def today() -> str:
 
 
 def command() -> str:
-    return " ".join(["python", "-m", sys.argv[0].replace("/", ".").removesuffix(".py")] + sys.argv[1:]) if sys.argv[0].endswith(".py") else " ".join(sys.argv)
+    """The command line that ran this benchmark, as ``python -m module args``."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = spec.name if spec else sys.argv[0]
+    return " ".join(["python", "-m", name, *sys.argv[1:]])
 
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -62,7 +67,11 @@ def write_results(name: str, markdown: str, data: dict[str, Any]) -> Path:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     page = DOCS / "benchmarks.md"
-    text = page.read_text() if page.exists() else "# Benchmarks\n\nEach section is written by the script it names.\n"
+    text = (
+        page.read_text()
+        if page.exists()
+        else "# Benchmarks\n\nEach section is written by the script it names.\n"
+    )
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
     if begin in text and end in text:

@@ -20,7 +20,6 @@ from typing import Any
 from stance.classifier import StanceClassifier
 from stance.encoding import mark
 from stance.io import DSE_LABELS, parse_dse_sentence
-
 from training.benchmarks import command, git_commit, machine, table, today, write_results
 from training.config import load_config
 from training.evaluate import evaluate, scores
@@ -49,7 +48,8 @@ def tfidf_baseline(train_path: str, tests: dict[str, str]) -> dict[str, Any]:
 
     x, y = _dse_rows(train_path)
     model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True), LogisticRegression(max_iter=2000)
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        LogisticRegression(max_iter=2000),
     )
     model.fit(x, y)
     results = {}
@@ -60,11 +60,15 @@ def tfidf_baseline(train_path: str, tests: dict[str, str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/dse-minilm.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--name", default="dse", help="Section and JSON name in docs/.")
-    parser.add_argument("--skip-train", action="store_true", help="Evaluate the run's existing model.")
+    parser.add_argument(
+        "--skip-train", action="store_true", help="Evaluate the run's existing model."
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -89,14 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in tests:
         b = baseline[name]
-        rows.append([name, "TF-IDF + LR", f"{100 * b['micro_f1']:.1f}", f"{100 * b['macro_f1']:.1f}", "–"])
+        rows.append(
+            [name, "TF-IDF + LR", f"{100 * b['micro_f1']:.1f}", f"{100 * b['macro_f1']:.1f}", "–"]
+        )
         r = results[name]
         rows.append([
             name, f"stance ({clf.config.encoder}, {clf.config.mode})",
             f"{100 * r['dse5']['micro_f1']:.1f}", f"{100 * r['dse5']['macro_f1']:.1f}",
             f"{100 * r['directed']['macro_f1']:.1f}",
         ])  # fmt: skip
-    history = json.loads((Path(config.train.output_dir) / "metrics.json").read_text()).get("history", [])
+    history = json.loads((Path(config.train.output_dir) / "metrics.json").read_text()).get(
+        "history", []
+    )
     markdown = "\n".join([
         f"## DSE: {clf.config.encoder}, {clf.config.mode} mode",
         "",

@@ -1,0 +1,91 @@
+"""Whole-article analysis on the tiny model: windows, aggregation, exports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stance.encoding import Group
+from stance.graph import StanceGraph, aggregate, split_sentences, windows
+
+ARTICLE = (
+    "Turkey says Haftar can no longer be trusted. Egypt backed Haftar on Monday. "
+    "Russia praised the ceasefire. Qatar condemned the strikes by Haftar, Ankara said."
+)
+
+
+def test_sentences_and_windows():
+    sentences = split_sentences(ARTICLE)
+    assert len(sentences) == 4
+    assert ARTICLE[slice(*sentences[1])] == "Egypt backed Haftar on Monday."
+    assert windows(sentences, 2) == [(sentences[i][0], sentences[i + 1][1]) for i in range(3)]
+    assert windows(sentences[:1], 3) == [sentences[0]]
+    with pytest.raises(ValueError, match="at least 1 sentence"):
+        windows(sentences, 0)
+
+
+def test_aggregation_rule_takes_the_max_and_keeps_evidence():
+    text = "A hit B. B and A met. A praised C."
+    groups = [Group(text[0:8], ["A", "B"], [((0, 1),), ((6, 7),)], [(0, 1), (1, 0)]),
+              Group(text[9:21], ["B", "A"], [((0, 1),), ((6, 7),)], [(0, 1), (1, 0)])]  # fmt: skip
+    probs = [
+        np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]),
+        np.array([[0.7, 0.2, 0.1], [0.4, 0.0, 0.6]]),
+    ]
+    edges = aggregate(
+        text, groups, [(0, 8), (9, 21)], probs, ["neutral", "support", "oppose"], "neutral", 0.5
+    )
+    assert [(e.source, e.target, e.label) for e in edges] == [("A", "B", "oppose")]
+    edge = edges[0]
+    assert edge.score == pytest.approx(0.8) and edge.scores["support"] == pytest.approx(0.1)
+    assert [(ev.start, ev.end) for ev in edge.evidence] == [(0, 8), (9, 21)]
+    assert edge.evidence[0].text == text[0:8]
+
+
+def test_analyze_gives_a_graph_with_every_export(tiny_classifier, tmp_path):
+    graph = tiny_classifier.analyze(ARTICLE, {"Turkey": ["Ankara"], "Khalifa Haftar": [], "Egypt": [], "Qatar": []},
+                                    threshold=0.0)  # fmt: skip
+    assert isinstance(graph, StanceGraph)
+    counts = {n.name: n.mentions for n in graph.nodes}
+    assert counts == {"Turkey": 2, "Khalifa Haftar": 3, "Egypt": 1, "Qatar": 1}
+    assert graph.edges, "threshold 0 keeps every scored pair"
+    for edge in graph.edges:
+        for ev in edge.evidence:
+            assert ARTICLE[ev.start : ev.end] == ev.text
+    data = json.loads(graph.to_json())
+    assert {"nodes", "edges", "threshold"} <= set(data)
+    assert graph.to_networkx().number_of_nodes() == 4
+    graph.to_graphml(tmp_path / "g.graphml")
+    assert "<graphml" in (tmp_path / "g.graphml").read_text()
+    frame = graph.to_pandas()
+    assert list(frame.columns)[:4] == ["source", "target", "label", "score"] and len(frame) == len(
+        graph.edges
+    )
+    graph.plot(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "source" in graph.to_table()
+
+
+def test_fewer_than_two_actors_gives_an_empty_graph(tiny_classifier):
+    graph = tiny_classifier.analyze("Turkey held talks in the capital.", ["Turkey", "Brazil"])
+    assert graph.edges == ()
+    assert {n.name: n.mentions for n in graph.nodes} == {"Turkey": 1, "Brazil": 0}
+    assert "No stance edges" in graph.to_table()
+
+
+def test_roll_up_merges_a_spokesman_into_his_country(tiny_classifier):
+    from stance.actors import Actor, Actors
+
+    actors = Actors([Actor("Turkey", ("Ankara",), "country"), Actor("İbrahim Kalın", (), "person", "Turkey"),
+                     Actor("Khalifa Haftar", (), "person")])  # fmt: skip
+    text = "Kalin said Haftar had lost all credibility. Ankara demanded Haftar withdraw."
+    graph = tiny_classifier.analyze(text, actors, threshold=0.0, roll_up=True)
+    assert {n.name for n in graph.nodes} == {"Turkey", "Khalifa Haftar"}
+    assert all({e.source, e.target} <= {"Turkey", "Khalifa Haftar"} for e in graph.edges)
+
+
+def test_empty_text_is_refused(tiny_classifier):
+    with pytest.raises(ValueError, match="text is empty"):
+        tiny_classifier.analyze("  ", ["Turkey", "Egypt"])

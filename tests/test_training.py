@@ -1,0 +1,151 @@
+"""The training pipeline end to end on the tiny model: train, save, resume, evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from stance.classifier import StanceClassifier
+from training.config import load_config
+from training.train import fit_temperature, length_grouped_batches, train
+
+
+def tiny_config(tiny_encoder_dir, tmp_path, *extra):
+    return load_config(
+        ROOT / "configs/tiny.yaml",
+        [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={tmp_path / 'run'}",
+         f"data.train={ROOT / 'data/corpus/train.jsonl'}", f"data.validation={ROOT / 'data/corpus/validation.jsonl'}",
+         *extra],
+    )  # fmt: skip
+
+
+def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_encoder_dir, tmp_path):
+    result = train(tiny_config(tiny_encoder_dir, tmp_path))
+    run = tmp_path / "run"
+    assert (run / "config.yaml").is_file() and (run / "metrics.json").is_file()
+    assert result.model_dir == run / "model"
+    clf = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
+    assert clf.config.temperature > 0 and "validation_macro_f1" in clf.config.metrics
+    card = (result.model_dir / "README.md").read_text()
+    assert "neutral" in card and "validation_macro_f1" in card and "train.jsonl" in card
+    prediction = clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar")
+    assert prediction.label in {"neutral", "support", "oppose"}
+
+
+def test_training_resumes_from_the_last_checkpoint(tiny_encoder_dir, tmp_path):
+    train(tiny_config(tiny_encoder_dir, tmp_path, "train.epochs=1", "train.max_steps=null",
+                      "data.max_train_samples=8"))  # fmt: skip
+    state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
+    assert state["epoch"] == 1
+    train(tiny_config(tiny_encoder_dir, tmp_path, "train.epochs=2", "train.max_steps=null",
+                      "data.max_train_samples=8"))  # fmt: skip
+    state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+
+
+def test_bad_training_rows_are_reported_not_dropped_silently(tiny_encoder_dir, tmp_path):
+    data = tmp_path / "train.jsonl"
+    good = {
+        "text": "Turkey says Haftar can no longer be trusted.",
+        "source": "Turkey",
+        "target": "Haftar",
+        "label": "oppose",
+    }
+    rows = [good, {**good, "label": "hostile"}, {**good, "target": "Brazil"}, good]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    train(tiny_config(tiny_encoder_dir, tmp_path, "data.format=examples", f"data.train={data}",
+                      f"data.validation={data}"))  # fmt: skip
+    errors = (tmp_path / "run/data_errors.txt").read_text()
+    assert "unknown label 'hostile'" in errors and "'Brazil' is not mentioned" in errors
+
+
+def test_length_grouped_batches_cover_every_index_once():
+    lengths = [5, 50, 7, 48, 6, 49, 8, 51, 9]
+    batches = length_grouped_batches(lengths, 2, seed=1)
+    assert sorted(i for b in batches for i in b) == list(range(9))
+
+
+def test_temperature_scaling_cools_overconfident_logits():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    golds = rng.integers(0, 3, 400)
+    logits = rng.normal(size=(400, 3))
+    logits[np.arange(400), golds] += 1.0
+    assert fit_temperature(logits * 10, golds) > 3.0
+
+
+def test_evaluate_cli_prints_and_writes_json(tiny_classifier, tmp_path, capsys):
+    from stance.cli import main
+
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    out = tmp_path / "metrics.json"
+    assert main(["evaluate", "--model", str(tmp_path / "m"), "--data", str(ROOT / "data/corpus/test.jsonl"),
+                 "--output", str(out), "--device", "cpu"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "macro-F1" in printed and "confusion" in printed
+    metrics = json.loads(out.read_text())
+    assert set(metrics["directed"]["labels"]) == {"neutral", "support", "oppose"}
+
+
+def test_evaluate_recovers_dse_labels(tiny_classifier, tmp_path):
+    from training.evaluate import evaluate
+
+    path = tmp_path / "d.tsv"
+    path.write_text(
+        "[Turkey] condemned [Haftar].\tTurkey\tHaftar\t3\n[Egypt] was praised by [Russia].\tEgypt\tRussia\t2\n"
+    )
+    result = evaluate(tiny_classifier, str(path))
+    assert result["dse5"]["n"] == 2 and result["directed"]["n"] == 4
+
+
+@pytest.mark.slow
+def test_minilm_overfits_32_examples():
+    """The real encoder can fit a small set perfectly: the pipeline learns, direction included."""
+    import torch
+
+    from stance.encoding import collate
+    from stance.io import load_passages
+    from stance.modeling import StanceConfig, build_model
+    from training.data import group_passage
+
+    torch.manual_seed(0)
+    model, tokenizer = build_model(StanceConfig(encoder="minilm", max_length=256))
+    passages = load_passages(ROOT / "data/corpus/train.jsonl").items
+    groups = [g for p in passages[:6] for g in group_passage(p, "all_pairs")]
+    from stance.encoding import encode
+
+    inputs = [
+        encode(
+            g.text,
+            g.spans,
+            tokenizer,
+            mode="all_pairs",
+            max_length=256,
+            markers=model.config.markers,
+        )
+        for g in groups
+    ]
+    labels = torch.tensor([model.config.label_set.id(lab) for g in groups for lab in g.labels])
+    # Keep 32 directed examples: every non-neutral one plus neutrals to fill.
+    batch = collate(inputs, [g.pairs for g in groups], tokenizer.pad_token_id)
+    keep = torch.cat([torch.nonzero(labels != 0).flatten(), torch.nonzero(labels == 0).flatten()])[
+        :32
+    ]
+    batch["pairs"], labels = batch["pairs"][keep], labels[keep]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    model.train()
+    for _ in range(60):
+        loss = torch.nn.functional.cross_entropy(model(**batch), labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        model.eval()
+        with torch.no_grad():
+            accuracy = (model(**batch).argmax(-1) == labels).float().mean().item()
+        model.train()
+        if accuracy == 1.0:
+            break
+    assert accuracy == 1.0, f"training accuracy {accuracy:.3f} after 60 steps"
