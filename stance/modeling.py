@@ -82,7 +82,7 @@ class StanceModel(nn.Module):
 
     encoder: Any  # a transformers PreTrainedModel
 
-    def __init__(self, encoder: nn.Module, config: StanceConfig) -> None:
+    def __init__(self, encoder: Any, config: StanceConfig) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config
