@@ -1180,6 +1180,7 @@ class Mention:
 
     @property
     def span(self) -> Span:
+        """``(start, end)``."""
         return (self.start, self.end)
 
 
@@ -1194,6 +1195,7 @@ class AmbiguousMention:
 
     @property
     def span(self) -> Span:
+        """``(start, end)``."""
         return (self.start, self.end)
 
 

@@ -89,6 +89,38 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 # --- raw records ------------------------------------------------------------------------
 
 
+def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str | DataError]]:
+    """Numbered lines of a UTF-8 file; a line that is not UTF-8 yields a DataError."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                yield number, raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                yield (
+                    number,
+                    DataError(
+                        path,
+                        number,
+                        f"not UTF-8 ({err.reason} at byte {err.start}); re-encode the file as UTF-8.",
+                    ),
+                )
+
+
+def parse_jsonl_line(
+    line: str, path: str | os.PathLike[str] | None, number: int
+) -> dict[str, Any] | DataError:
+    """One JSONL line as a record, or the :class:`DataError` that says what is wrong with it."""
+    if not line.strip():
+        return DataError(path, number, "empty line; remove it or give a JSON object.")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return DataError(path, number, f"malformed JSON ({err.msg}); fix the line.")
+    if not isinstance(record, dict):
+        return DataError(path, number, f"expected a JSON object, found {type(record).__name__}.")
+    return record
+
+
 def iter_records(
     path: str | os.PathLike[str], start: int = 0
 ) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
@@ -103,56 +135,47 @@ def iter_records(
     """
     fmt = detect_format(path)
     if fmt == "jsonl":
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if number <= start:
-                    continue
-                if not line.strip():
-                    yield (
-                        number,
-                        DataError(path, number, "empty line; remove it or give a JSON object."),
-                    )
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    yield (
-                        number,
-                        DataError(path, number, f"malformed JSON ({err.msg}); fix the line."),
-                    )
-                    continue
-                if not isinstance(record, dict):
-                    yield (
-                        number,
-                        DataError(
-                            path, number, f"expected a JSON object, found {type(record).__name__}."
-                        ),
-                    )
-                    continue
-                yield number, record
+        for number, line in _lines(path):
+            if number > start:
+                yield (
+                    number,
+                    line if isinstance(line, DataError) else parse_jsonl_line(line, path, number),
+                )
     elif fmt == "csv":
         with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             try:
-                header = next(reader)
-            except StopIteration:
-                return
-            for index, cells in enumerate(reader):
-                number = reader.line_num
-                if index < start:
-                    continue
-                if len(cells) != len(header):
-                    yield (
-                        number,
-                        DataError(
-                            path,
+                header = next(reader, None)
+                if header is None:
+                    return
+                for index, cells in enumerate(reader):
+                    number = reader.line_num
+                    if index < start:
+                        continue
+                    if len(cells) != len(header):
+                        yield (
                             number,
-                            f"expected {len(header)} cells ({', '.join(header)}), found {len(cells)}; "
-                            "quote cells that contain commas.",
-                        ),
-                    )
-                    continue
-                yield number, dict(zip(header, cells))
+                            DataError(
+                                path,
+                                number,
+                                f"expected {len(header)} cells ({', '.join(header)}), found {len(cells)}; "
+                                "quote cells that contain commas.",
+                            ),
+                        )
+                        continue
+                    yield number, dict(zip(header, cells))
+            except UnicodeDecodeError as err:
+                # The csv module reads ahead, so the rest of the file cannot be trusted.
+                yield (
+                    reader.line_num + 1,
+                    DataError(
+                        path,
+                        reader.line_num + 1,
+                        f"not UTF-8 ({err.reason}); re-encode the file as UTF-8.",
+                    ),
+                )
+            except csv.Error as err:
+                yield reader.line_num, DataError(path, reader.line_num, f"malformed CSV ({err}).")
     elif fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -316,32 +339,28 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
     :func:`dse_label` can recover the 5-way label of a row from its two predictions.
     """
     loaded: Loaded[StanceExample] = Loaded()
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            raw = line.rstrip("\n")
-            try:
-                cells = raw.split("\t")
-                if len(cells) != 4:
-                    raise ValueError(
-                        f"expected 4 tab-separated cells (sentence, entity_p, entity_q, label), "
-                        f"found {len(cells)}."
-                    )
-                sentence, _, _, label = cells
-                if label.strip() not in {"0", "1", "2", "3", "4"}:
-                    raise ValueError(f"unknown label {label!r}; DSE labels are 0-4.")
-                text, p_span, q_span = parse_dse_sentence(sentence)
-                p, q = text[slice(*p_span)], text[slice(*q_span)]
-                if p == q:
-                    raise ValueError(f"both entities are {p!r}; stance needs two actors.")
-                pq, qp = _DSE_DIRECTED[int(label)]
-                loaded.items.append(
-                    StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,))
+    for number, raw in _lines(path):
+        try:
+            if isinstance(raw, DataError):
+                raise ValueError(raw.message)
+            cells = raw.split("\t")
+            if len(cells) != 4:
+                raise ValueError(
+                    f"expected 4 tab-separated cells (sentence, entity_p, entity_q, label), "
+                    f"found {len(cells)}."
                 )
-                loaded.items.append(
-                    StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,))
-                )
-            except ValueError as err:
-                _fail(loaded, lenient, DataError(path, number, str(err)), raw)
+            sentence, _, _, label = cells
+            if label.strip() not in {"0", "1", "2", "3", "4"}:
+                raise ValueError(f"unknown label {label!r}; DSE labels are 0-4.")
+            text, p_span, q_span = parse_dse_sentence(sentence)
+            p, q = text[slice(*p_span)], text[slice(*q_span)]
+            if p == q:
+                raise ValueError(f"both entities are {p!r}; stance needs two actors.")
+            pq, qp = _DSE_DIRECTED[int(label)]
+            loaded.items.append(StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,)))
+            loaded.items.append(StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,)))
+        except ValueError as err:
+            _fail(loaded, lenient, DataError(path, number, str(err)), raw)
     return loaded
 
 

@@ -211,8 +211,9 @@ def test_real_dse_counts_and_every_bracket_repaired():
 
 # --- properties -------------------------------------------------------------------------
 
+safe_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
 lines = st.one_of(
-    st.text(max_size=80),
+    safe_text,
     st.builds(json.dumps, st.dictionaries(st.sampled_from(["text", "source", "target", "label", "id", "x"]),
                                           st.one_of(st.text(max_size=20), st.integers(), st.none()), max_size=6)),
 )  # fmt: skip
@@ -241,7 +242,7 @@ def test_arbitrary_jsonl_loads_or_raises_data_error(tmp_path, rows):
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=60), max_size=5)
+    st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=60), max_size=5)
 )
 def test_arbitrary_dse_lines_load_or_raise_data_error(tmp_path, rows):
     path = tmp_path / "fuzz.tsv"
@@ -250,3 +251,27 @@ def test_arbitrary_dse_lines_load_or_raise_data_error(tmp_path, rows):
     assert len(lenient) + 2 * len(lenient.errors) == 2 * len(rows)
     for example in lenient:
         assert example.text[slice(*example.source_spans[0])].strip()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=200), st.sampled_from(["jsonl", "csv", "tsv"]))
+def test_arbitrary_bytes_load_or_raise_data_error(tmp_path, data, suffix):
+    """Broken encodings and control characters: load, or a DataError naming the file."""
+    path = tmp_path / f"bytes.{suffix}"
+    path.write_bytes(data)
+    try:
+        load_examples(path, labels=LabelSet())
+    except DataError as err:
+        assert str(path) in str(err)
+    load_examples(path, labels=LabelSet(), lenient=True)
+
+
+def test_non_utf8_line_names_the_line(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(
+        json.dumps(ROWS[0]).encode() + b"\n" + '{"text": "Bogotá"}'.encode("latin-1") + b"\n"
+    )
+    with pytest.raises(DataError, match=r"latin1.jsonl, line 2: not UTF-8"):
+        load_examples(path)

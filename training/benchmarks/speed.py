@@ -1,0 +1,168 @@
+"""Inference speed: pairs/s on a 10-actor article, and rows/s of `stance predict`.
+
+    python -m training.benchmarks.speed --model runs/default/model
+
+On the example article (examples/libya_article.txt, 11 actors) it times, in one run:
+
+1. all pairs in one pass: every window is encoded once and all its ordered pairs scored;
+2. one pass per pair: the same windows and pairs, each pair encoded on its own;
+3. a plain ``transformers`` text-classification pipeline (the same encoder with a
+   sequence-classification head) fed one marked pair at a time: what a user would write
+   without this library.
+
+Then it times ``stance predict`` over 10,000 rows of JSONL against calling
+``predict`` row by row on the first 500.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stance.actors import Actors, find_mentions
+from stance.batch import predict_file
+from stance.classifier import StanceClassifier
+from stance.encoding import Group, mark
+from stance.graph import split_sentences, windows
+
+from training.benchmarks import command, git_commit, machine, table, today, write_results
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def article_windows(clf: StanceClassifier, text: str, actors: Actors, size: int = 2) -> list[Group]:
+    """The windows ``analyze`` scores, as groups with all their ordered pairs."""
+    search = find_mentions(text, actors)
+    groups = []
+    for start, end in windows(split_sentences(text), size):
+        inside = [m for m in search.mentions if m.start >= start and m.end <= end]
+        names = list(dict.fromkeys(m.actor for m in inside))
+        if len(names) < 2:
+            continue
+        spans = [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names]
+        pairs = [(i, j) for i in range(len(names)) for j in range(len(names)) if i != j]
+        groups.append(Group(text[start:end], names, spans, pairs))
+    return groups
+
+
+def time_it(function: Any, repeat: int) -> float:
+    function()  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeat):
+        function()
+    return (time.perf_counter() - started) / repeat
+
+
+def bench_article(clf: StanceClassifier, repeat: int) -> dict[str, Any]:
+    text = (ROOT / "examples/libya_article.txt").read_text(encoding="utf-8")
+    actors = Actors.load(ROOT / "examples/libya_actors.yaml")
+    groups = article_windows(clf, text, actors)
+    n_pairs = sum(len(g.pairs) for g in groups)
+
+    def all_pairs() -> None:
+        inputs = [clf.encode_group(g) for g in groups]
+        clf.score_inputs(inputs, [g.pairs for g in groups], batch_size=32)
+
+    singles = [Group(g.text, [g.actors[i], g.actors[j]], [g.spans[i], g.spans[j]], [(0, 1)])
+               for g in groups for i, j in g.pairs]  # fmt: skip
+
+    def per_pair() -> None:
+        inputs = [clf.encode_group(s) for s in singles]
+        clf.score_inputs(inputs, [s.pairs for s in singles], batch_size=32)
+
+    from transformers import AutoModelForSequenceClassification, TextClassificationPipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clf.model.encoder.save_pretrained(tmp)
+        clf.tokenizer.save_pretrained(tmp)
+        classifier = AutoModelForSequenceClassification.from_pretrained(tmp, num_labels=3)
+    pipe = TextClassificationPipeline(model=classifier, tokenizer=clf.tokenizer, device=clf.device)
+    markers = clf.config.markers
+    marked = [mark(s.text, s.spans, [(markers.source_start, markers.source_end),
+                                     (markers.target_start, markers.target_end)])[0] for s in singles]  # fmt: skip
+
+    def pipeline() -> None:
+        for item in marked:
+            pipe(item)
+
+    seconds = {
+        "all pairs in one pass": time_it(all_pairs, repeat),
+        "one pass per pair": time_it(per_pair, repeat),
+        "transformers pipeline, one marked pair at a time": time_it(pipeline, max(1, repeat // 2)),
+    }
+    return {
+        "windows": len(groups),
+        "pairs": n_pairs,
+        "actors_found": sum(1 for n in find_mentions(text, actors).counts().values() if n),
+        "seconds": seconds,
+        "pairs_per_second": {k: n_pairs / v for k, v in seconds.items()},
+    }
+
+
+def bench_predict(clf: StanceClassifier, rows: int) -> dict[str, Any]:
+    from stance.io import load_passages
+
+    passages = load_passages(ROOT / "data/corpus/test.jsonl").items
+    examples = [e for p in passages for e in p.examples()]
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        with source.open("w", encoding="utf-8") as handle:
+            for i in range(rows):
+                e = examples[i % len(examples)]
+                handle.write(json.dumps({"id": str(i), "text": e.text, "source": e.source, "target": e.target}) + "\n")
+        started = time.perf_counter()
+        predict_file(clf, source, Path(tmp) / "out.jsonl", batch_size=64, progress=False)
+        batch_seconds = time.perf_counter() - started
+    few = examples[:500]
+    started = time.perf_counter()
+    for e in few:
+        clf.predict(e.text, e.source, e.target)
+    loop_seconds = time.perf_counter() - started
+    return {
+        "rows": rows,
+        "stance_predict_rows_per_second": rows / batch_seconds,
+        "predict_loop_rows_per_second": len(few) / loop_seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="runs/default/model")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    clf = StanceClassifier.from_pretrained(args.model)
+    article = bench_article(clf, args.repeat)
+    batch = bench_predict(clf, args.rows)
+    base = article["pairs_per_second"]["one pass per pair"]
+    rows = [[name, f"{rate:.0f}", f"{rate / base:.1f}x"] for name, rate in article["pairs_per_second"].items()]
+    markdown = "\n".join([
+        "## Inference speed",
+        "",
+        f"- Command: `{command()}`",
+        f"- Machine: {machine()}",
+        f"- Date: {today()}, commit {git_commit()}; model `{args.model}` ({clf.config.encoder})",
+        f"- Article: examples/libya_article.txt, {article['actors_found']} actors found, "
+        f"{article['windows']} two-sentence windows, {article['pairs']} ordered pairs scored",
+        "",
+        table(["method", "pairs/s", "vs one pass per pair"], rows),
+        "",
+        table(["batch job", "rows/s"], [
+            [f"`stance predict`, {batch['rows']:,} JSONL rows (batch 64)", f"{batch['stance_predict_rows_per_second']:.0f}"],
+            ["`clf.predict()` row by row (500 rows)", f"{batch['predict_loop_rows_per_second']:.0f}"],
+        ]),
+    ])  # fmt: skip
+    print(markdown)
+    write_results("speed", markdown, {"article": article, "predict": batch, "machine": machine(), "date": today()})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
