@@ -360,7 +360,12 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
             loaded.items.append(StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,)))
             loaded.items.append(StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,)))
         except ValueError as err:
-            _fail(loaded, lenient, DataError(path, number, str(err)), raw)
+            _fail(
+                loaded,
+                lenient,
+                DataError(path, number, str(err)),
+                raw if isinstance(raw, str) else None,
+            )
     return loaded
 
 

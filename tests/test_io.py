@@ -242,7 +242,13 @@ def test_arbitrary_jsonl_loads_or_raises_data_error(tmp_path, rows):
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=60), max_size=5)
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)),
+            max_size=60,
+        ),
+        max_size=5,
+    )
 )
 def test_arbitrary_dse_lines_load_or_raise_data_error(tmp_path, rows):
     path = tmp_path / "fuzz.tsv"

@@ -30,7 +30,6 @@ from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 from stance.encoding import Group, mark
 from stance.graph import split_sentences, windows
-
 from training.benchmarks import command, git_commit, machine, table, today, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +44,9 @@ def article_windows(clf: StanceClassifier, text: str, actors: Actors, size: int 
         names = list(dict.fromkeys(m.actor for m in inside))
         if len(names) < 2:
             continue
-        spans = [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names]
+        spans = [
+            tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names
+        ]
         pairs = [(i, j) for i in range(len(names)) for j in range(len(names)) if i != j]
         groups.append(Group(text[start:end], names, spans, pairs))
     return groups
@@ -115,7 +116,12 @@ def bench_predict(clf: StanceClassifier, rows: int) -> dict[str, Any]:
         with source.open("w", encoding="utf-8") as handle:
             for i in range(rows):
                 e = examples[i % len(examples)]
-                handle.write(json.dumps({"id": str(i), "text": e.text, "source": e.source, "target": e.target}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {"id": str(i), "text": e.text, "source": e.source, "target": e.target}
+                    )
+                    + "\n"
+                )
         started = time.perf_counter()
         predict_file(clf, source, Path(tmp) / "out.jsonl", batch_size=64, progress=False)
         batch_seconds = time.perf_counter() - started
@@ -132,7 +138,9 @@ def bench_predict(clf: StanceClassifier, rows: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="runs/default/model")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -142,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     article = bench_article(clf, args.repeat)
     batch = bench_predict(clf, args.rows)
     base = article["pairs_per_second"]["one pass per pair"]
-    rows = [[name, f"{rate:.0f}", f"{rate / base:.1f}x"] for name, rate in article["pairs_per_second"].items()]
+    rows = [
+        [name, f"{rate:.0f}", f"{rate / base:.1f}x"]
+        for name, rate in article["pairs_per_second"].items()
+    ]
     markdown = "\n".join([
         "## Inference speed",
         "",
@@ -160,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         ]),
     ])  # fmt: skip
     print(markdown)
-    write_results("speed", markdown, {"article": article, "predict": batch, "machine": machine(), "date": today()})
+    write_results(
+        "speed",
+        markdown,
+        {"article": article, "predict": batch, "machine": machine(), "date": today()},
+    )
     return 0
 
 
