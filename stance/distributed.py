@@ -1,0 +1,149 @@
+"""Batch prediction on Ray Data, for archives that outgrow one machine (``stance[ray]``).
+
+    stance predict --engine ray --model DIR --input s3://bucket/news.jsonl --output out.jsonl [--address auto]
+
+Ray Data reads the input (JSONL or Parquet, from any filesystem pyarrow or fsspec
+understands), an actor pool loads the model once per worker (with a GPU each where the
+cluster has them) and ``map_batches`` predicts. Each batch goes through the same
+:func:`stance.batch.predict_records` as the local engine, so bad rows become the same
+error rows and the output, streamed back in input order through the same writer, is
+identical row for row to ``--engine local``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from stance.batch import COLUMNS, _encode_rows, _merge_parts, _write_part
+from stance.io import detect_format, parse_jsonl_line
+
+logger = logging.getLogger(__name__)
+
+ROW = "__stance_row__"
+
+
+class RayPredictor:
+    """The per-worker predictor: loads the model once, then predicts batch after batch."""
+
+    def __init__(
+        self, model: str, columns: dict[str, str] | None, batch_size: int, path: str, fmt: str
+    ) -> None:
+        from stance.classifier import StanceClassifier
+
+        self.classifier = StanceClassifier.from_pretrained(model)
+        self.columns = columns
+        self.batch_size = batch_size
+        self.path = path
+        self.fmt = fmt
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        from stance.batch import predict_records
+
+        numbers = [int(n) + 1 for n in batch[ROW]]
+        if self.fmt == "jsonl":
+            records = [
+                (n, parse_jsonl_line(line, self.path, n)) for n, line in zip(numbers, batch["text"])
+            ]
+        else:
+            names = [c for c in batch if c != ROW]
+            records = [(n, {c: _plain(batch[c][i]) for c in names}) for i, n in enumerate(numbers)]
+        rows = predict_records(self.classifier, records, self.columns, self.batch_size)
+        return {column: [row[column] for row in rows] for column in COLUMNS}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays (as Ray hands them over) to the plain values the local engine sees."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def predict_file_ray(
+    model: str | os.PathLike[str],
+    input_path: str,
+    output_path: str | os.PathLike[str],
+    *,
+    batch_size: int = 32,
+    rows_per_batch: int = 256,
+    workers: int | None = None,
+    address: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> int:
+    """Predict every row of ``input_path`` with a Ray actor pool; returns the rows written.
+
+    Args:
+        model: A model directory every worker can read (a shared or cloud path on a cluster).
+        input_path: JSONL or Parquet, local or any pyarrow/fsspec URI.
+        output_path: ``.jsonl``, ``.csv`` or ``.parquet``, written by the driver in input order.
+        workers: Actors in the pool; by default one per GPU, or two on CPUs.
+        address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("The Ray engine needs Ray Data: pip install 'stance[ray]'") from None
+
+    fmt = detect_format(input_path)
+    if fmt not in {"jsonl", "parquet"}:
+        raise ValueError(f"{input_path}: the Ray engine reads .jsonl or .parquet files.")
+    out_fmt = detect_format(output_path)
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, configure_logging=False)
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # rows come back in input order
+
+    if fmt == "jsonl":
+        # Lines, not parsed JSON: a malformed line must become an error row, not a failed read.
+        data = ray.data.read_text(input_path, drop_empty_lines=False)
+    else:
+        data = ray.data.read_parquet(input_path)
+    total = data.count()
+    data = data.zip(ray.data.range(total).rename_columns({"id": ROW}))  # each record's row number
+    resources = ray.cluster_resources()
+    gpus = resources.get("GPU", 0)
+    # Leave a CPU for the read and zip tasks, or the actors can starve them.
+    pool = workers or (int(gpus) if gpus else max(1, int(resources.get("CPU", 2)) - 1))
+    predictions = data.map_batches(
+        RayPredictor,
+        fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt),
+        batch_size=rows_per_batch,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=pool),
+        num_gpus=1 if gpus else 0,
+    )
+    output = Path(output_path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    parts = output.with_name(output.name + ".parts")
+    with open(output, "wb") if out_fmt != "parquet" else contextlib.nullcontext() as handle:
+        if out_fmt == "parquet":
+            parts.mkdir(exist_ok=True)
+        for index, batch in enumerate(
+            predictions.iter_batches(batch_size=1024, batch_format="pandas")
+        ):
+            rows = [
+                {c: _plain(v) for c, v in row.items()}
+                | {"predicted_score": _score(row["predicted_score"])}
+                for row in batch.to_dict("records")
+            ]
+            if handle is not None:
+                handle.write(_encode_rows(rows, out_fmt, header=out_fmt == "csv" and written == 0))
+            else:
+                _write_part(rows, parts / f"part-{index:06d}.parquet")
+            written += len(rows)
+    if out_fmt == "parquet":
+        _merge_parts(parts, output)
+    logger.info("Ray engine wrote %d rows to %s", written, output)
+    return written
+
+
+def _score(value: Any) -> float | None:
+    import math
+
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
