@@ -122,9 +122,8 @@ def predict_file_ray(
     with open(output, "wb") if out_fmt != "parquet" else contextlib.nullcontext() as handle:
         if out_fmt == "parquet":
             parts.mkdir(exist_ok=True)
-        for index, batch in enumerate(
-            predictions.iter_batches(batch_size=1024, batch_format="pandas")
-        ):
+        batches: Any = predictions.iter_batches(batch_size=1024, batch_format="pandas")
+        for index, batch in enumerate(batches):
             rows = [
                 {c: _plain(v) for c, v in row.items()}
                 | {"predicted_score": _score(row["predicted_score"])}
