@@ -190,8 +190,15 @@ def load_model(
     if getattr(encoder, "pooler", None) is not None:
         encoder.pooler = None
     model = StanceModel(encoder, config)
-    load_safetensors(model, str(path / WEIGHTS_NAME), strict=True, device=str(device or "cpu"))
-    model.to(device or "cpu")
+    target = torch.device(device or "cpu")
+    # safetensors names devices its own way: "cpu", "cuda:0" (not "cpu:0").
+    load_safetensors(
+        model,
+        str(path / WEIGHTS_NAME),
+        strict=True,
+        device="cpu" if target.type == "cpu" else str(target),
+    )
+    model.to(target)
     model.eval()
     return model, tokenizer
 

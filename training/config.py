@@ -75,6 +75,7 @@ class TrainSection:
     length_grouping: bool = True
     calibrate: bool = True
     device: str | None = None
+    mixed_precision: str = "no"
     torch_threads: int | None = None
 
 

@@ -25,7 +25,6 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from stance.classifier import default_device
 from stance.encoding import ModelInput, collate
 from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
 from training.config import Config, load_config
@@ -134,14 +133,22 @@ class TrainResult:
 
 def train(config: Config, resume: bool = True) -> TrainResult:
     """Train, select on validation macro-F1, calibrate, save. See the module docstring."""
+    from accelerate import Accelerator
+
     t = config.train
+    # One code path for one process and many: under `accelerate launch` each process takes
+    # its share of the batches, and gradients are averaged across processes.
+    cpu = t.device == "cpu" or (t.device is None and not torch.cuda.is_available())
+    accelerator = Accelerator(cpu=cpu, mixed_precision=t.mixed_precision)
+    main = accelerator.is_main_process
     run = Path(t.output_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    config.save(run / "config.yaml")
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
+        config.save(run / "config.yaml")
     if t.torch_threads:
         torch.set_num_threads(t.torch_threads)
     set_seed(t.seed)
-    device = torch.device(t.device) if t.device else default_device()
+    device = accelerator.device
 
     stance_config = StanceConfig(
         encoder=config.model.encoder,
@@ -176,14 +183,20 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         markers,
         config.data.max_eval_samples,
     )
-    _write_errors(run, [train_split, valid_split])
+    test_splits = [
+        prepare_split(name, path, config, tokenizer, markers, config.data.max_eval_samples)
+        for name, path in config.data.test.items()
+    ]
+    if main:
+        _write_errors(run, [train_split, valid_split, *test_splits])
     n_labels = len(stance_config.labels)
     weights = class_weights(train_split.dataset, n_labels, t.class_weights)
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device) if weights is not None else None)
 
     lengths = train_split.dataset["length"]
+    world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(
-        math.ceil(len(lengths) / t.batch_size) / t.gradient_accumulation_steps
+        math.ceil(len(lengths) / t.batch_size) // world / t.gradient_accumulation_steps
     )
     total_steps = t.max_steps or steps_per_epoch * t.epochs
     head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
@@ -202,6 +215,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(t.warmup_ratio * total_steps), total_steps
     )
+    model, optimizer = accelerator.prepare(model, optimizer)
     if state["epoch"] and (checkpoint / "optimizer.pt").is_file():
         # weights_only: the optimizer state is tensors and numbers, never arbitrary objects.
         saved = torch.load(checkpoint / "optimizer.pt", map_location=device, weights_only=True)
@@ -223,7 +237,9 @@ def train(config: Config, resume: bool = True) -> TrainResult:
             order = list(range(len(lengths)))
             random.Random(t.seed + epoch).shuffle(order)
             batches = [order[i : i + t.batch_size] for i in range(0, len(order), t.batch_size)]
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{t.epochs}", unit="batch")
+        if world > 1:  # the same number of batches on every process, or DDP waits forever
+            batches = batches[: len(batches) - len(batches) % world][rank::world]
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{t.epochs}", unit="batch", disable=not main)
         started = time.perf_counter()
         running = 0.0
         for index, indices in enumerate(bar):
@@ -231,7 +247,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
             logits = model(**{k: v.to(device) for k, v in batch.items()})
             # Scale the loss so accumulated gradients average over the effective batch.
             loss = loss_fn(logits, labels.to(device)) / t.gradient_accumulation_steps
-            loss.backward()
+            accelerator.backward(loss)
             seen += len(indices)
             running = (
                 0.9 * running + 0.1 * loss.item() * t.gradient_accumulation_steps
@@ -239,7 +255,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
                 else loss.item()
             )
             if (index + 1) % t.gradient_accumulation_steps == 0 or index + 1 == len(batches):
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
+                accelerator.clip_grad_norm_(model.parameters(), t.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -248,24 +264,30 @@ def train(config: Config, resume: bool = True) -> TrainResult:
                 if t.max_steps and step >= t.max_steps:
                     break
         train_seconds += time.perf_counter() - started
-        logits, golds, _ = predict_logits(model, valid_split.dataset, pad_id, device)
+        plain = accelerator.unwrap_model(model)
+        logits, golds, _ = predict_logits(plain, valid_split.dataset, pad_id, device)
         score = macro_f1(logits, golds, n_labels)
         state["history"].append({"epoch": epoch + 1, "step": step, "validation_macro_f1": score})
         logger.info("epoch %d: validation macro-F1 %.4f", epoch + 1, score)
         tqdm.write(f"epoch {epoch + 1}: validation macro-F1 {score:.4f}")
-        if score > state["best"]:
+        improved = score > state["best"]
+        if improved:
             state["best"], state["bad_epochs"] = score, 0
-            save_model(model, tokenizer, run / "model")  # calibrated at the end
         else:
             state["bad_epochs"] += 1
         state["epoch"], state["step"] = epoch + 1, step
-        save_model(model, tokenizer, checkpoint)
-        torch.save(
-            {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-            checkpoint / "optimizer.pt",
-        )
-        (checkpoint / "trainer_state.json").write_text(json.dumps(state, indent=2))
+        if main:
+            if improved:
+                save_model(plain, tokenizer, run / "model")  # calibrated at the end
+            save_model(plain, tokenizer, checkpoint)
+            torch.save(
+                {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                checkpoint / "optimizer.pt",
+            )
+            (checkpoint / "trainer_state.json").write_text(json.dumps(state, indent=2))
+        accelerator.wait_for_everyone()
 
+    accelerator.wait_for_everyone()
     best, tokenizer = load_model(run / "model", device)
     logits, golds, _ = predict_logits(best, valid_split.dataset, pad_id, device)
     if t.calibrate:
@@ -282,16 +304,24 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         else None,
         "train_examples": len(train_split.examples),
         "train_texts": len(lengths),
+        "processes": world,
     }
+    # Reported, never used for selection.
+    for split in test_splits:
+        test_logits, test_golds, _ = predict_logits(best, split.dataset, pad_id, device)
+        metrics[f"{split.name}_macro_f1"] = macro_f1(test_logits, test_golds, n_labels)
     best.config.metrics = metrics
     best.config.training = {
         **config.to_dict(),
         "data": _data_summary(config, train_split, valid_split),
     }
-    model_dir = save_model(best, tokenizer, run / "model")
-    (run / "metrics.json").write_text(
-        json.dumps({**metrics, "history": state["history"]}, indent=2)
-    )
+    model_dir = run / "model"
+    if main:
+        save_model(best, tokenizer, model_dir)
+        (run / "metrics.json").write_text(
+            json.dumps({**metrics, "history": state["history"]}, indent=2)
+        )
+    accelerator.wait_for_everyone()
     return TrainResult(model_dir, metrics)
 
 
