@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 
