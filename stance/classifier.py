@@ -251,7 +251,7 @@ class StanceClassifier:
         text: str,
         actors: Actors | Sequence[str] | Mapping[str, Any] | None = None,
         threshold: float = 0.5,
-        window: int = 2,
+        window: int = 3,
         roll_up: bool = False,
         batch_size: int = 32,
     ) -> StanceGraph:

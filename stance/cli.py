@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--threshold", type=float, default=0.5, help="Minimum edge probability (0.5)."
     )
-    analyze.add_argument("--window", type=int, default=2, help="Sentences per window (2).")
+    analyze.add_argument("--window", type=int, default=3, help="Sentences per window (3).")
     analyze.add_argument(
         "--roll-up", action="store_true", help="Count people for their affiliation."
     )

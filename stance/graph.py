@@ -164,36 +164,45 @@ class StanceGraph:
         import networkx as nx
         from matplotlib.lines import Line2D
 
+        import textwrap
+
         graph = self.to_networkx()
-        fig, ax = plt.subplots(figsize=(11, 8), dpi=120)
+        fig, ax = plt.subplots(figsize=(14, 11), dpi=110)
         if graph.number_of_nodes():
             layout = (
                 nx.circular_layout(graph)
-                if graph.number_of_nodes() <= 12
+                if graph.number_of_nodes() <= 14
                 else nx.spring_layout(graph, seed=0)
             )
-            sizes = [600 + 250 * min(graph.nodes[n]["mentions"], 10) for n in graph.nodes]
-            nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color="#f0f0f0",
-                                   edgecolors="#555555")  # fmt: skip
-            nx.draw_networkx_labels(graph, layout, ax=ax, font_size=10)
+            size = 2600
+            nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=size, node_color="#f7f7f7",
+                                   edgecolors="#444444", linewidths=1.2)  # fmt: skip
+            names = {
+                n: textwrap.fill(f"{n} ({graph.nodes[n]['mentions']})", 14) for n in graph.nodes
+            }
+            nx.draw_networkx_labels(
+                graph, layout, labels=names, ax=ax, font_size=9, font_weight="bold"
+            )
             edges = list(graph.edges(data=True))
+            curve = "arc3,rad=0.15"  # a curve keeps A->B and B->A apart
             nx.draw_networkx_edges(
                 graph, layout, ax=ax, edgelist=[(u, v) for u, v, _ in edges],
                 edge_color=[COLOURS.get(d["label"], OTHER_COLOUR) for _, _, d in edges],
-                width=[1.0 + 5.0 * d["score"] for _, _, d in edges],
-                arrows=True, arrowsize=18, node_size=sizes, connectionstyle="arc3,rad=0.12",
+                width=[0.5 + 5.0 * d["score"] ** 2 for _, _, d in edges],
+                alpha=0.8, arrows=True, arrowsize=16, node_size=size, connectionstyle=curve,
             )  # fmt: skip
             nx.draw_networkx_edge_labels(
-                graph, layout, ax=ax, font_size=7, connectionstyle="arc3,rad=0.12",
-                edge_labels={(u, v): f"{d['label']} {d['score']:.2f}" for u, v, d in edges},
+                graph, layout, ax=ax, font_size=7, connectionstyle=curve, label_pos=0.35,
+                edge_labels={(u, v): f"{d['score']:.2f}" for u, v, d in edges},
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             )  # fmt: skip
         labels = sorted({e.label for e in self.edges}) or ["support", "oppose"]
         handles = [
             Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab)
             for lab in labels
         ]
-        ax.legend(handles=handles, loc="lower right", title="stance (width = score)")
-        ax.set_title(title or "Directed stance graph")
+        ax.legend(handles=handles, loc="lower right", title="stance (width, number = score)")
+        ax.set_title(title or "Directed stance graph (arrow: source → target; node: mentions)")
         ax.axis("off")
         fig.tight_layout()
         fig.savefig(path)
@@ -259,7 +268,7 @@ def analyze_document(
     text: str,
     actors: Actors | Sequence[str] | Mapping[str, Any] | None,
     threshold: float = 0.5,
-    window: int = 2,
+    window: int = 3,
     roll_up: bool = False,
     batch_size: int = 32,
 ) -> StanceGraph:
