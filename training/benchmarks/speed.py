@@ -35,7 +35,7 @@ from training.benchmarks import command, git_commit, machine, table, today, writ
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def article_windows(clf: StanceClassifier, text: str, actors: Actors, size: int = 2) -> list[Group]:
+def article_windows(clf: StanceClassifier, text: str, actors: Actors, size: int = 3) -> list[Group]:
     """The windows ``analyze`` scores, as groups with all their ordered pairs."""
     search = find_mentions(text, actors)
     groups = []
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {machine()}",
         f"- Date: {today()}, commit {git_commit()}; model `{args.model}` ({clf.config.encoder})",
         f"- Article: examples/libya_article.txt, {article['actors_found']} actors found, "
-        f"{article['windows']} two-sentence windows, {article['pairs']} ordered pairs scored",
+        f"{article['windows']} three-sentence windows (as analyze), {article['pairs']} ordered pairs scored",
         "",
         table(["method", "pairs/s", "vs one pass per pair"], rows),
         "",
