@@ -53,6 +53,15 @@ def git_commit() -> str:
         return "unknown"
 
 
+def provenance() -> list[str]:
+    """The Markdown lines that say how, where and when a benchmark ran."""
+    return [
+        f"- Command: `{command()}`",
+        f"- Machine: {machine()}",
+        f"- Date: {today()}, commit {git_commit()}",
+    ]
+
+
 def table(header: list[str], rows: list[list[Any]]) -> str:
     """A Markdown table, which also reads well printed."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -24,7 +24,7 @@ from stance.classifier import StanceClassifier
 from stance.encoding import Group
 from stance.graph import split_sentences, windows
 from stance.io import load_passages
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import provenance, table, write_results
 from training.evaluate import scores
 
 
@@ -102,9 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         "## analyze(): window, aggregation rule and threshold, chosen on validation",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}; model `{args.model}`; data `{args.data}` "
+        *provenance(),
+        f"- Run: model `{args.model}`; data `{args.data}` "
         f"({len(passages)} passages analysed as articles)",
         f"- Best: window {best['window']}, rule `{best['rule']}`, threshold {best['threshold']} "
         f"(directed macro-F1 {100 * best['macro_f1']:.1f}); the top ten:",

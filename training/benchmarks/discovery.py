@@ -19,7 +19,7 @@ from typing import Any
 from stance.actors import Actor, Actors, find_mentions
 from stance.discovery import discover_actors, load_pipeline
 from stance.io import load_passages
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import provenance, table, write_results
 
 
 def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -77,9 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         "## Actor discovery",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}; data `{args.data}` ({len(passages)} passages, {gold} annotated actors)",
+        *provenance(),
+        f"- Run: data `{args.data}` ({len(passages)} passages, {gold} annotated actors)",
         "",
         table(["method", "recall of annotated actors", "precision", "actors proposed", "seconds"], rows),
         "",

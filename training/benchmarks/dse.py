@@ -20,7 +20,7 @@ from typing import Any
 from stance.classifier import StanceClassifier
 from stance.encoding import mark
 from stance.io import DSE_LABELS, parse_dse_sentence
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import machine, provenance, table, today, write_results
 from training.config import load_config
 from training.evaluate import evaluate, scores
 from training.train import train
@@ -108,10 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         f"## DSE: {clf.config.encoder}, {clf.config.mode} mode",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}",
-        f"- Training: {training.get('train_texts')} rows, {training.get('epochs_run')} epochs in "
+        *provenance(),
+                f"- Training: {training.get('train_texts')} rows, {training.get('epochs_run')} epochs in "
         f"{training.get('train_seconds')} s of training steps (best epoch {training.get('best_epoch')}, "
         f"selected on valid_dedup): {training.get('train_texts_per_second')} DSE rows/s, both "
         "directions of a row from one pass",

@@ -18,7 +18,7 @@ from pathlib import Path
 from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 from stance.io import load_passages
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import provenance, table, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         "## Batch engines: local against Ray Data",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}; model `{args.model}`; {args.rows:,} JSONL rows",
+        *provenance(),
+        f"- Run: model `{args.model}`; {args.rows:,} JSONL rows",
         "",
         table(["engine", "seconds", "rows/s"], rows),
         "",

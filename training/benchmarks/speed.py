@@ -30,7 +30,7 @@ from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 from stance.encoding import Group, mark
 from stance.graph import split_sentences, windows
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import machine, provenance, table, today, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         "## Inference speed",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}; model `{args.model}` ({clf.config.encoder})",
+        *provenance(),
+        f"- Run: model `{args.model}` ({clf.config.encoder})",
         f"- Article: examples/libya_article.txt, {article['actors_found']} actors found, "
         f"{article['windows']} three-sentence windows (as analyze), {article['pairs']} ordered pairs scored",
         "",

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from stance.classifier import StanceClassifier
-from training.benchmarks import command, git_commit, machine, table, today, write_results
+from training.benchmarks import provenance, table, write_results
 from training.evaluate import evaluate
 
 
@@ -39,9 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = "\n".join([
         "## Transfer: trained on the bundled corpus, tested on DSE",
         "",
-        f"- Command: `{command()}`",
-        f"- Machine: {machine()}",
-        f"- Date: {today()}, commit {git_commit()}; data `{args.data}`",
+        *provenance(),
+        f"- Run: data `{args.data}`",
         "",
         table(["trained on", "model", "directed 3-way macro-F1", "5-way micro-F1", "5-way macro-F1"], rows),
         "",
