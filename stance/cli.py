@@ -52,6 +52,9 @@ def _predict(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from stance.distributed import predict_file_ray
 
+        if args.resume:
+            raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
+
         predict_file_ray(args.model, args.input, args.output, batch_size=args.batch_size,
                          address=args.address, columns=_columns(args.columns))  # fmt: skip
         return 0
