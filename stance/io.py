@@ -369,12 +369,13 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
     return loaded
 
 
-def dse_label(pq: Mapping[str, float], qp: Mapping[str, float], threshold: float = 0.5) -> int:
+def dse_label(pq: Mapping[str, float], qp: Mapping[str, float], threshold: float | None = None) -> int:
     """Recover a 5-way DSE label from the scores of a row's two directions.
 
-    The rule: a direction counts as non-neutral when its best non-neutral label has the
-    higher probability than neutral (i.e. its argmax is non-neutral); if both directions
-    are non-neutral, the one whose non-neutral probability is higher wins.
+    The rule: a direction counts as non-neutral when its best non-neutral label is more
+    probable than neutral (its argmax is non-neutral) or, given ``threshold``, when that
+    probability reaches the threshold; if both directions count, the one whose
+    non-neutral probability is higher wins.
     """
 
     def best(scores: Mapping[str, float]) -> tuple[str, float]:
@@ -384,7 +385,7 @@ def dse_label(pq: Mapping[str, float], qp: Mapping[str, float], threshold: float
     candidates = []
     for direction, scores in (("pq", pq), ("qp", qp)):
         label, score = best(scores)
-        if score > scores.get("neutral", 0.0):
+        if (score >= threshold) if threshold is not None else (score > scores.get("neutral", 0.0)):
             candidates.append((score, direction, label))
     if not candidates:
         return 0

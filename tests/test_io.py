@@ -194,6 +194,11 @@ def test_dse_label_recovery_rule():
         {"neutral": 0.1, "support": 0.85, "oppose": 0.05},
     )
     assert both == 2
+    # With a threshold, a direction needs that much non-neutral probability.
+    weak = {"neutral": 0.45, "support": 0.1, "oppose": 0.45}
+    assert dse_label(weak, neutral) == 3
+    assert dse_label(weak, neutral, threshold=0.6) == 0
+    assert dse_label({"neutral": 0.6, "support": 0.35, "oppose": 0.05}, neutral, threshold=0.3) == 1
 
 
 @pytest.mark.skipif(not DSE_DIR.exists(), reason="DSE data not present")

@@ -43,9 +43,12 @@ def scores(golds: Sequence[str], preds: Sequence[str], labels: Sequence[str]) ->
 
 
 def dse_scores(
-    examples: Sequence[StanceExample], predictions: Sequence[StancePrediction]
+    examples: Sequence[StanceExample],
+    predictions: Sequence[StancePrediction],
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """5-way DSE scores: each row's label recovered from its p->q and q->p predictions."""
+    """5-way DSE scores: each row's label recovered from its p->q and q->p predictions
+    (:func:`stance.io.dse_label`, with ``threshold`` if given)."""
     rows: dict[str, dict[str, Any]] = {}
     for example, prediction in zip(examples, predictions):
         row, direction = str(example.id).split(":")
@@ -55,7 +58,7 @@ def dse_scores(
                ("oppose", "neutral"): 3, ("neutral", "oppose"): 4}  # fmt: skip
     for both in rows.values():
         golds.append(DSE_LABELS[gold_of[(both["pq"][0], both["qp"][0])]])
-        preds.append(DSE_LABELS[dse_label(both["pq"][1], both["qp"][1])])
+        preds.append(DSE_LABELS[dse_label(both["pq"][1], both["qp"][1], threshold)])
     return scores(golds, preds, DSE_LABELS)
 
 
@@ -69,10 +72,20 @@ def load_eval_examples(path: str, neutral: str = "neutral") -> list[StanceExampl
     return list(load_examples(path))
 
 
-def evaluate(classifier: StanceClassifier, path: str, batch_size: int = 64) -> dict[str, Any]:
-    """Score ``classifier`` on the file at ``path`` (passages, examples or DSE)."""
+def evaluate(
+    classifier: StanceClassifier,
+    path: str,
+    batch_size: int = 64,
+    dse_threshold: float | None = None,
+    predictions: Sequence[StancePrediction] | None = None,
+) -> dict[str, Any]:
+    """Score ``classifier`` on the file at ``path`` (passages, examples or DSE).
+
+    ``predictions`` may be given to re-score without predicting again.
+    """
     examples = load_eval_examples(path, classifier.labels.neutral)
-    predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
+    if predictions is None:
+        predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
     result = {
         "data": path,
         "directed": scores(
@@ -82,7 +95,8 @@ def evaluate(classifier: StanceClassifier, path: str, batch_size: int = 64) -> d
         ),
     }
     if detect_format(path) == "dse":
-        result["dse5"] = dse_scores(examples, predictions)
+        result["dse5"] = dse_scores(examples, predictions, dse_threshold)
+        result["dse5"]["threshold"] = dse_threshold
     return result
 
 
@@ -108,7 +122,7 @@ def format_result(result: dict[str, Any]) -> str:
 
 def run_cli(args: argparse.Namespace) -> int:
     classifier = StanceClassifier.from_pretrained(args.model, device=args.device)
-    result = evaluate(classifier, args.data, args.batch_size)
+    result = evaluate(classifier, args.data, args.batch_size, args.dse_threshold)
     print(format_result(result))
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2))
@@ -122,6 +136,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", help="Write the metrics as JSON here.")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--dse-threshold",
+        type=float,
+        help="Non-neutral probability a DSE direction needs (default: argmax).",
+    )
     parser.add_argument("--device")
 
 
