@@ -195,7 +195,7 @@ def test_dse_label_recovery_rule():
     )
     assert both == 2
     # With a threshold, a direction needs that much non-neutral probability.
-    weak = {"neutral": 0.45, "support": 0.1, "oppose": 0.45}
+    weak = {"neutral": 0.4, "support": 0.1, "oppose": 0.5}
     assert dse_label(weak, neutral) == 3
     assert dse_label(weak, neutral, threshold=0.6) == 0
     assert dse_label({"neutral": 0.6, "support": 0.35, "oppose": 0.05}, neutral, threshold=0.3) == 1
