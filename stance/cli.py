@@ -56,7 +56,8 @@ def _predict(args: argparse.Namespace) -> int:
             raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
 
         predict_file_ray(args.model, args.input, args.output, batch_size=args.batch_size,
-                         address=args.address, columns=_columns(args.columns))  # fmt: skip
+                         chunk_size=args.chunk_size, address=args.address,
+                         columns=_columns(args.columns))  # fmt: skip
         return 0
     from stance.batch import predict_file
     from stance.classifier import StanceClassifier

@@ -4,7 +4,8 @@
 
 Ray Data reads the input (JSONL or Parquet, from any filesystem pyarrow or fsspec
 understands), an actor pool loads the model once per worker (with a GPU each where the
-cluster has them) and ``map_batches`` predicts. Each batch goes through the same
+cluster has them) and predicts the input chunk by chunk (``groupby(chunk).map_groups``,
+the same chunks of rows as the local engine). Each chunk goes through the same
 :func:`stance.batch.predict_records` as the local engine, so bad rows become the same
 error rows and the output, streamed back in input order through the same writer, is
 identical row for row to ``--engine local``.
@@ -18,12 +19,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from stance.batch import COLUMNS, _encode_rows, _merge_parts, _write_part
 from stance.io import detect_format, parse_jsonl_line
 
 logger = logging.getLogger(__name__)
 
 ROW = "__stance_row__"
+CHUNK = "__stance_chunk__"
 
 
 class RayPredictor:
@@ -43,13 +47,16 @@ class RayPredictor:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         from stance.batch import predict_records
 
+        # A group arrives in no set order: put it back in input order first.
+        order = np.argsort(batch[ROW], kind="stable")
+        batch = {column: values[order] for column, values in batch.items()}
         numbers = [int(n) + 1 for n in batch[ROW]]
         if self.fmt == "jsonl":
             records = [
                 (n, parse_jsonl_line(line, self.path, n)) for n, line in zip(numbers, batch["text"])
             ]
         else:
-            names = [c for c in batch if c != ROW]
+            names = [c for c in batch if c not in (ROW, CHUNK)]
             records = [(n, {c: _plain(batch[c][i]) for c in names}) for i, n in enumerate(numbers)]
         rows = predict_records(self.classifier, records, self.columns, self.batch_size)
         return {column: [row[column] for row in rows] for column in COLUMNS}
@@ -68,7 +75,7 @@ def predict_file_ray(
     output_path: str | os.PathLike[str],
     *,
     batch_size: int = 32,
-    rows_per_batch: int = 256,
+    chunk_size: int = 1024,
     workers: int | None = None,
     address: str | None = None,
     columns: dict[str, str] | None = None,
@@ -79,6 +86,8 @@ def predict_file_ray(
         model: A model directory every worker can read (a shared or cloud path on a cluster).
         input_path: JSONL or Parquet, local or any pyarrow/fsspec URI.
         output_path: ``.jsonl``, ``.csv`` or ``.parquet``, written by the driver in input order.
+        chunk_size: Rows predicted together, as ``--chunk-size`` of the local engine; keep
+            them equal for identical output.
         workers: Actors in the pool; by default one per GPU, or two on CPUs.
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
     """
@@ -107,14 +116,17 @@ def predict_file_ray(
     gpus = resources.get("GPU", 0)
     # Leave a CPU for the read and zip tasks, or the actors can starve them.
     pool = workers or (int(gpus) if gpus else max(1, int(resources.get("CPU", 2)) - 1))
-    predictions = data.map_batches(
+    # Predict the same chunks of rows as the local engine (rows 1-1024, 1025-2048, ...).
+    # Texts are batched and padded within a chunk, so the same chunks give the same
+    # floating-point sums, and scores identical to the last digit written.
+    data = data.add_column(CHUNK, lambda frame: frame[ROW] // chunk_size, batch_format="pandas")
+    predictions = data.groupby(CHUNK).map_groups(
         RayPredictor,
         fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt),
-        batch_size=rows_per_batch,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=pool),
         num_gpus=1 if gpus else 0,
-    )
+    ).sort("row")  # groups come back in any order
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     written = 0

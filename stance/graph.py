@@ -160,11 +160,11 @@ class StanceGraph:
         import matplotlib
 
         matplotlib.use("Agg")
+        import textwrap
+
         import matplotlib.pyplot as plt
         import networkx as nx
         from matplotlib.lines import Line2D
-
-        import textwrap
 
         graph = self.to_networkx()
         fig, ax = plt.subplots(figsize=(14, 11), dpi=110)

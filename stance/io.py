@@ -369,7 +369,9 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
     return loaded
 
 
-def dse_label(pq: Mapping[str, float], qp: Mapping[str, float], threshold: float | None = None) -> int:
+def dse_label(
+    pq: Mapping[str, float], qp: Mapping[str, float], threshold: float | None = None
+) -> int:
     """Recover a 5-way DSE label from the scores of a row's two directions.
 
     The rule: a direction counts as non-neutral when its best non-neutral label is more

@@ -104,16 +104,24 @@ def test_analyze_without_actors_discovers_them_on_the_example_article(tiny_class
 
 def test_cli_analyze_writes_table_json_graphml_and_png(tiny_classifier, tmp_path, capsys):
     from conftest import ROOT
+
     from stance.cli import main
 
     tiny_classifier.save_pretrained(tmp_path / "m")
     args = ["analyze", "--model", str(tmp_path / "m"), "--actors", str(ROOT / "examples/libya_actors.yaml"),
             str(ROOT / "examples/libya_article.txt"), "--device", "cpu", "--threshold", "0.0"]  # fmt: skip
-    assert main([*args, "--plot", str(tmp_path / "g.png"), "--output", str(tmp_path / "g.json")]) == 0
+    assert (
+        main([*args, "--plot", str(tmp_path / "g.png"), "--output", str(tmp_path / "g.json")]) == 0
+    )
     assert capsys.readouterr().out.startswith("source")
     assert json.loads((tmp_path / "g.json").read_text())["edges"]
     assert (tmp_path / "g.png").stat().st_size > 10_000
     assert main([*args, "--format", "graphml", "--output", str(tmp_path / "g.graphml")]) == 0
     assert "<graphml" in (tmp_path / "g.graphml").read_text()
-    assert main(["analyze", "--model", str(tmp_path / "nope"), str(ROOT / "examples/libya_article.txt")]) == 2
+    assert (
+        main(
+            ["analyze", "--model", str(tmp_path / "nope"), str(ROOT / "examples/libya_article.txt")]
+        )
+        == 2
+    )
     assert "is not a saved stance model" in capsys.readouterr().err

@@ -28,26 +28,45 @@ def test_ray_engine_matches_the_local_engine_byte_for_byte(local_ray, tiny_class
 
     model = tmp_path / "model"
     tiny_classifier.save_pretrained(model)
-    texts = ["Turkey says Haftar can no longer be trusted, Egypt said.", "Russia praised Qatar after Egypt condemned Libya."]
-    actors = [("Turkey", "Haftar"), ("Egypt", "Turkey"), ("Haftar", "Egypt"), ("Qatar", "Russia"), ("Egypt", "Libya")]
+    texts = [
+        "Turkey says Haftar can no longer be trusted, Egypt said.",
+        "Russia praised Qatar after Egypt condemned Libya.",
+    ]
+    actors = [
+        ("Turkey", "Haftar"),
+        ("Egypt", "Turkey"),
+        ("Haftar", "Egypt"),
+        ("Qatar", "Russia"),
+        ("Egypt", "Libya"),
+    ]
     lines = []
     for i in range(1000):
         if i % 100 == 3:
             lines.append('{"text": "unterminated')
         elif i % 100 == 5:
-            lines.append(json.dumps({"text": texts[0], "source": "Turkey", "target": "Brazil", "id": f"r{i}"}))
+            lines.append(
+                json.dumps(
+                    {"text": texts[0], "source": "Turkey", "target": "Brazil", "id": f"r{i}"}
+                )
+            )
         else:
             source, target = actors[i % 5]
-            lines.append(json.dumps({"text": texts[i % 5 // 3], "source": source, "target": target, "id": f"r{i}"}))
+            lines.append(
+                json.dumps(
+                    {"text": texts[i % 5 // 3], "source": source, "target": target, "id": f"r{i}"}
+                )
+            )
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
     clf = StanceClassifier.from_pretrained(model, device="cpu")
-    predict_file(clf, source, tmp_path / "local.jsonl", progress=False)
-    written = predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", rows_per_batch=128)
+    predict_file(clf, source, tmp_path / "local.jsonl", chunk_size=128, progress=False)
+    written = predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128)
     assert written == 1000
     local, remote = (tmp_path / "local.jsonl").read_bytes(), (tmp_path / "ray.jsonl").read_bytes()
     assert local == remote
-    errors = [json.loads(line) for line in remote.decode().splitlines() if json.loads(line)["error"]]
+    errors = [
+        json.loads(line) for line in remote.decode().splitlines() if json.loads(line)["error"]
+    ]
     assert len(errors) == 20
 
 
@@ -59,7 +78,13 @@ def accelerate_launch(tiny_encoder_dir, tmp_path, processes):
         launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
                     "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
     else:
-        launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes)]
+        launcher = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            str(processes),
+        ]
     command = [
         *launcher,
         "-m", "training.train", "--config", str(ROOT / "configs/tiny.yaml"),
@@ -93,7 +118,9 @@ def test_accelerate_one_process_matches_the_plain_path(tiny_encoder_dir, tmp_pat
     ])  # fmt: skip
     plain = train(config)
     launched = json.loads((run / "metrics.json").read_text())
-    assert launched["validation_macro_f1"] == pytest.approx(plain.metrics["validation_macro_f1"], abs=1e-6)
+    assert launched["validation_macro_f1"] == pytest.approx(
+        plain.metrics["validation_macro_f1"], abs=1e-6
+    )
 
 
 def test_accelerate_two_processes_train_data_parallel(tiny_encoder_dir, tmp_path):
