@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "history", []
     )
     markdown = "\n".join([
-        f"## DSE: {clf.config.encoder}, {clf.config.mode} mode",
+        f"## DSE `{args.name}`: {clf.config.encoder}, {clf.config.mode} mode",
         "",
         *provenance(),
         f"- Training: {training.get('train_examples', 0) // 2} DSE rows, {training.get('epochs_run')} epochs in "
