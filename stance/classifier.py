@@ -3,7 +3,7 @@
 Example:
     >>> from stance import StanceClassifier
     >>> clf = StanceClassifier.from_pretrained("runs/default/model")
-    >>> clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar").label
+    >>> clf.predict("Turkey condemned Haftar's offensive on Tripoli.", "Turkey", "Haftar").label
     'oppose'
 """
 

@@ -120,13 +120,17 @@ def predict_file_ray(
     # Texts are batched and padded within a chunk, so the same chunks give the same
     # floating-point sums, and scores identical to the last digit written.
     data = data.add_column(CHUNK, lambda frame: frame[ROW] // chunk_size, batch_format="pandas")
-    predictions = data.groupby(CHUNK).map_groups(
-        RayPredictor,
-        fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt),
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=pool),
-        num_gpus=1 if gpus else 0,
-    ).sort("row")  # groups come back in any order
+    predictions = (
+        data.groupby(CHUNK)
+        .map_groups(
+            RayPredictor,
+            fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt),
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=pool),
+            num_gpus=1 if gpus else 0,
+        )
+        .sort("row")
+    )  # groups come back in any order
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     written = 0

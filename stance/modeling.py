@@ -250,7 +250,7 @@ def model_card(config: StanceConfig) -> str:
         "```python",
         "from stance import StanceClassifier",
         'clf = StanceClassifier.from_pretrained("path/to/this/directory")',
-        'clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar")',
+        'clf.predict("Turkey condemned Haftar\'s offensive on Tripoli.", "Turkey", "Haftar")',
         "```",
         "",
     ]
