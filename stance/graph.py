@@ -32,7 +32,7 @@ import numpy as np
 from stance.encoding import Group, ModelInput, TextTooLongError
 
 if TYPE_CHECKING:
-    from stance.actors import Actors
+    from stance.actors import Actors, Mention
     from stance.classifier import StanceClassifier
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,17 @@ def windows(sentences: Sequence[tuple[int, int]], size: int) -> list[tuple[int, 
     return [(sentences[i][0], sentences[i + size - 1][1]) for i in range(len(sentences) - size + 1)]
 
 
+def window_group(text: str, mentions: Sequence[Mention], start: int, end: int) -> Group | None:
+    """The window ``text[start:end]`` with its actors and all their ordered pairs, or
+    ``None`` when fewer than two actors are mentioned in it."""
+    inside = [m for m in mentions if m.start >= start and m.end <= end]
+    names = list(dict.fromkeys(m.actor for m in inside))
+    if len(names) < 2:
+        return None
+    spans = [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names]
+    return Group(text[start:end], names, spans, list(permutations(range(len(names)), 2)))
+
+
 def analyze_document(
     classifier: StanceClassifier,
     text: str,
@@ -293,17 +304,12 @@ def analyze_document(
     groups: list[Group] = []
     spans_of_window: list[tuple[int, int]] = []
     skipped: list[str] = []
-    queue = windows(sentences, window)
-    pending = [(span, True) for span in queue]
+    pending = [(span, True) for span in windows(sentences, window)]
     while pending:
         (start, end), may_split = pending.pop(0)
-        inside = [m for m in search.mentions if m.start >= start and m.end <= end]
-        names = list(dict.fromkeys(m.actor for m in inside))
-        if len(names) < 2:
+        group = window_group(text, search.mentions, start, end)
+        if group is None:
             continue
-        group = Group(text[start:end], names,
-                      [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names])  # fmt: skip
-        group.pairs = list(permutations(range(len(names)), 2))
         try:
             inputs.append(classifier.encode_group(group))
         except TextTooLongError as err:
@@ -317,12 +323,11 @@ def analyze_document(
         groups.append(group)
         spans_of_window.append((start, end))
 
-    mode_pairs = [g.pairs for g in groups]
     if classifier.config.mode == "pair":
         # Reference mode: one pass per pair, so expand each window into its pairs.
         return _analyze_pairs(classifier, text, groups, spans_of_window, nodes, ambiguous, skipped,
                               threshold, roll_up, dictionary, batch_size)  # fmt: skip
-    probs = classifier.score_inputs(inputs, mode_pairs, batch_size=batch_size)
+    probs = classifier.score_inputs(inputs, [g.pairs for g in groups], batch_size=batch_size)
     edges = aggregate(text, groups, spans_of_window, probs, classifier.labels.labels,
                       classifier.labels.neutral, threshold)  # fmt: skip
     graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(skipped))

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from stance.actors import Mention
 from stance.classifier import StanceClassifier
-from stance.encoding import Group
-from stance.graph import split_sentences, windows
+from stance.graph import split_sentences, window_group, windows
 from stance.io import load_passages
 from training.benchmarks import provenance, table, write_results
 from training.evaluate import scores
@@ -34,16 +34,15 @@ def window_probs(
     """For each passage, every ordered pair's probabilities in each window holding both."""
     out = []
     for passage in passages:
-        mentions = sorted((s, e, a.name) for a in passage.actors for s, e in a.spans)
-        groups = []
-        for start, end in windows(split_sentences(passage.text), size):
-            inside = [(s, e, n) for s, e, n in mentions if s >= start and e <= end]
-            names = list(dict.fromkeys(n for _, _, n in inside))
-            if len(names) < 2:
-                continue
-            spans = [tuple((s - start, e - start) for s, e, m in inside if m == n) for n in names]
-            pairs = [(i, j) for i in range(len(names)) for j in range(len(names)) if i != j]
-            groups.append(Group(passage.text[start:end], names, spans, pairs))
+        mentions = sorted(
+            (Mention(a.name, s, e, passage.text[s:e]) for a in passage.actors for s, e in a.spans),
+            key=lambda m: m.start,
+        )
+        groups = [
+            g
+            for start, end in windows(split_sentences(passage.text), size)
+            if (g := window_group(passage.text, mentions, start, end)) is not None
+        ]
         probs = clf.score_inputs([clf.encode_group(g) for g in groups], [g.pairs for g in groups])
         found: dict[tuple[str, str], list[np.ndarray]] = {}
         for group, p in zip(groups, probs):

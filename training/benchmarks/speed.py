@@ -29,27 +29,19 @@ from stance.actors import Actors, find_mentions
 from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 from stance.encoding import Group, mark
-from stance.graph import split_sentences, windows
+from stance.graph import split_sentences, window_group, windows
 from training.benchmarks import machine, provenance, table, today, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def article_windows(clf: StanceClassifier, text: str, actors: Actors, size: int = 3) -> list[Group]:
+def article_windows(text: str, actors: Actors, size: int = 3) -> list[Group]:
     """The windows ``analyze`` scores, as groups with all their ordered pairs."""
     search = find_mentions(text, actors)
-    groups = []
-    for start, end in windows(split_sentences(text), size):
-        inside = [m for m in search.mentions if m.start >= start and m.end <= end]
-        names = list(dict.fromkeys(m.actor for m in inside))
-        if len(names) < 2:
-            continue
-        spans = [
-            tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names
-        ]
-        pairs = [(i, j) for i in range(len(names)) for j in range(len(names)) if i != j]
-        groups.append(Group(text[start:end], names, spans, pairs))
-    return groups
+    groups = [
+        window_group(text, search.mentions, s, e) for s, e in windows(split_sentences(text), size)
+    ]
+    return [g for g in groups if g is not None]
 
 
 def time_it(function: Any, repeat: int) -> float:
@@ -63,7 +55,7 @@ def time_it(function: Any, repeat: int) -> float:
 def bench_article(clf: StanceClassifier, repeat: int) -> dict[str, Any]:
     text = (ROOT / "examples/libya_article.txt").read_text(encoding="utf-8")
     actors = Actors.load(ROOT / "examples/libya_actors.yaml")
-    groups = article_windows(clf, text, actors)
+    groups = article_windows(text, actors)
     n_pairs = sum(len(g.pairs) for g in groups)
 
     def all_pairs() -> None:
