@@ -14,8 +14,9 @@ from stance.batch import predict_file
 from stance.classifier import StanceClassifier
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def local_ray():
+    """A local Ray for one test, shut down right after so it holds no CPU for the rest."""
     ray = pytest.importorskip("ray")
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
