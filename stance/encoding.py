@@ -154,6 +154,24 @@ class Group:
     labels: list[str | None] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
 
+    def split_pairs(self) -> list[Group]:
+        """One group per pair, marking only its two actors (pair mode's one pass per pair)."""
+        return [
+            Group(
+                self.text,
+                [self.actors[i], self.actors[j]],
+                [self.spans[i], self.spans[j]],
+                [(0, 1)],
+                [label],
+                [row],
+            )
+            for (i, j), label, row in zip(
+                self.pairs,
+                self.labels or [None] * len(self.pairs),
+                self.rows or [-1] * len(self.pairs),
+            )
+        ]
+
     def actor_index(self, name: str, spans: tuple[Span, ...]) -> int:
         if name in self.actors:
             return self.actors.index(name)
@@ -208,12 +226,8 @@ def group_passage(passage: Passage, mode: str, first_row: int = 0) -> list[Group
     pairs = list(permutations(range(len(names)), 2))
     labels: list[str | None] = [passage.label(names[i], names[j]) for i, j in pairs]
     rows = list(range(first_row, first_row + len(pairs)))
-    if mode == "all_pairs":
-        return [Group(passage.text, names, spans, pairs, labels, rows)]
-    return [
-        Group(passage.text, [names[i], names[j]], [spans[i], spans[j]], [(0, 1)], [label], [row])
-        for (i, j), label, row in zip(pairs, labels, rows)
-    ]
+    group = Group(passage.text, names, spans, pairs, labels, rows)
+    return [group] if mode == "all_pairs" else group.split_pairs()
 
 
 def collate(

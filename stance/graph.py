@@ -310,8 +310,10 @@ def analyze_document(
         group = window_group(text, search.mentions, start, end)
         if group is None:
             continue
+        # Reference (pair) mode encodes each pair of the window on its own.
+        units = [group] if classifier.config.mode == "all_pairs" else group.split_pairs()
         try:
-            inputs.append(classifier.encode_group(group))
+            encoded = [classifier.encode_group(unit) for unit in units]
         except TextTooLongError as err:
             parts = [s for s in sentences if s[0] >= start and s[1] <= end]
             if may_split and len(parts) > 1:
@@ -320,39 +322,12 @@ def analyze_document(
                 skipped.append(f"characters {start}-{end}: {err}")
                 logger.warning("Skipping characters %d-%d: %s", start, end, err)
             continue
-        groups.append(group)
-        spans_of_window.append((start, end))
+        inputs += encoded
+        groups += units
+        spans_of_window += [(start, end)] * len(units)
 
-    if classifier.config.mode == "pair":
-        # Reference mode: one pass per pair, so expand each window into its pairs.
-        return _analyze_pairs(classifier, text, groups, spans_of_window, nodes, ambiguous, skipped,
-                              threshold, roll_up, dictionary, batch_size)  # fmt: skip
     probs = classifier.score_inputs(inputs, [g.pairs for g in groups], batch_size=batch_size)
     edges = aggregate(text, groups, spans_of_window, probs, classifier.labels.labels,
-                      classifier.labels.neutral, threshold)  # fmt: skip
-    graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(skipped))
-    return graph.roll_up(dictionary.roll_up()) if roll_up else graph
-
-
-def _analyze_pairs(
-    classifier: StanceClassifier, text: str, groups: list[Group], spans: list[tuple[int, int]],
-    nodes: tuple[ActorNode, ...], ambiguous: tuple[dict[str, Any], ...], skipped: list[str],
-    threshold: float, roll_up: bool, dictionary: Actors, batch_size: int,
-) -> StanceGraph:  # fmt: skip
-    inputs, pair_groups, pair_spans = [], [], []
-    for group, span in zip(groups, spans):
-        for i, j in group.pairs:
-            single = Group(
-                group.text,
-                [group.actors[i], group.actors[j]],
-                [group.spans[i], group.spans[j]],
-                [(0, 1)],
-            )
-            inputs.append(classifier.encode_group(single))
-            pair_groups.append(single)
-            pair_spans.append(span)
-    probs = classifier.score_inputs(inputs, [g.pairs for g in pair_groups], batch_size=batch_size)
-    edges = aggregate(text, pair_groups, pair_spans, probs, classifier.labels.labels,
                       classifier.labels.neutral, threshold)  # fmt: skip
     graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(skipped))
     return graph.roll_up(dictionary.roll_up()) if roll_up else graph

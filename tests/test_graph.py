@@ -125,3 +125,22 @@ def test_cli_analyze_writes_table_json_graphml_and_png(tiny_classifier, tmp_path
         == 2
     )
     assert "is not a saved stance model" in capsys.readouterr().err
+
+
+def test_analyze_in_pair_mode_scores_each_pair_on_its_own(tiny_encoder_dir):
+    from stance.classifier import StanceClassifier
+    from stance.modeling import StanceConfig, build_model
+
+    model, tokenizer = build_model(
+        StanceConfig(encoder=str(tiny_encoder_dir), mode="pair", max_length=128)
+    )
+    graph = StanceClassifier(model, tokenizer, "cpu").analyze(
+        ARTICLE, ["Turkey", "Haftar", "Egypt"], threshold=0.0
+    )
+    assert {(e.source, e.target) for e in graph.edges} <= {
+        (s, t)
+        for s in ("Turkey", "Haftar", "Egypt")
+        for t in ("Turkey", "Haftar", "Egypt")
+        if s != t
+    }
+    assert graph.edges

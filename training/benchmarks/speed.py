@@ -62,8 +62,7 @@ def bench_article(clf: StanceClassifier, repeat: int) -> dict[str, Any]:
         inputs = [clf.encode_group(g) for g in groups]
         clf.score_inputs(inputs, [g.pairs for g in groups], batch_size=32)
 
-    singles = [Group(g.text, [g.actors[i], g.actors[j]], [g.spans[i], g.spans[j]], [(0, 1)])
-               for g in groups for i, j in g.pairs]  # fmt: skip
+    singles = [single for g in groups for single in g.split_pairs()]
 
     def per_pair() -> None:
         inputs = [clf.encode_group(s) for s in singles]
