@@ -149,3 +149,84 @@ def test_minilm_overfits_32_examples():
         if accuracy == 1.0:
             break
     assert accuracy == 1.0, f"training accuracy {accuracy:.3f} after 60 steps"
+
+
+def _dse_like_examples():
+    from stance.classifier import with_spans
+    from stance.schema import StanceExample
+
+    texts = [
+        ("Turkey praised the Tripoli government.", "Turkey", "the Tripoli government", "support"),
+        ("The Tripoli government attacked Haftar's forces.", "The Tripoli government", "Haftar", "oppose"),
+        ("Turkey met Haftar in Ankara.", "Turkey", "Haftar", "neutral"),
+        ("Egypt hosted Haftar.", "Egypt", "Haftar", "support"),
+    ]  # fmt: skip
+    examples = []
+    for text, p, q, label in texts:
+        examples.append(with_spans(StanceExample(text, p, q, label)))
+        examples.append(with_spans(StanceExample(text, q, p, "neutral")))
+    return examples
+
+
+def test_actor_triangles_are_found_across_texts_and_sampled_as_paths():
+    import random
+
+    from stance.encoding import group_examples
+    from training.consistency import Triangles, actor_key, path_index
+
+    assert actor_key("The Tripoli government") == actor_key("the Tripoli government")
+    assert actor_key("Haftar's") == "haftar"
+    examples = _dse_like_examples()
+    groups = group_examples(examples, "all_pairs")
+    triangles = Triangles.find([g.rows for g in groups], examples)
+    assert triangles.triangles == [("haftar", "tripoli government", "turkey")]
+    rows, paths = triangles.sample(4, random.Random(0))
+    assert rows == [0, 1, 2]  # three texts: both directions of a pair come from one pass
+    assert len(paths) == 6  # every ordering X->Y->Z of the triangle
+    index = path_index(rows, paths, [len(g.pairs) for g in groups])
+    assert index.shape == (6, 3) and index.max() < 6
+    # Every edge of every path is really the pair it claims to be.
+    names = [
+        (actor_key(examples[g.rows[s]].source), actor_key(examples[g.rows[s]].target))
+        for g in groups[:3]
+        for s in range(len(g.pairs))
+    ]
+    for xy, yz, xz in index.tolist():
+        assert names[xy][1] == names[yz][0] and names[xy][0] == names[xz][0]
+        assert names[yz][1] == names[xz][1]
+
+
+def test_transitivity_loss_penalises_sign_inconsistency_but_not_neutral():
+    import torch
+
+    from training.consistency import transitivity_loss
+
+    def loss(*labels):  # one confident logit row per edge: X->Y, Y->Z, X->Z
+        logits = torch.full((3, 3), -8.0)
+        for row, label in enumerate(labels):
+            logits[row, label] = 8.0
+        logits.requires_grad_(True)
+        value = transitivity_loss(logits, torch.tensor([[0, 1, 2]]), support=1, oppose=2)
+        return value, logits
+
+    neutral, support, oppose = 0, 1, 2
+    assert loss(support, oppose, oppose)[0] < 1e-3  # friend's enemy is my enemy
+    assert loss(oppose, oppose, support)[0] < 1e-3  # enemy's enemy is my friend
+    assert loss(support, support, neutral)[0] < 1e-3  # a third text need not take a side
+    bad, logits = loss(support, oppose, support)
+    assert bad > 5
+    bad.backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_training_with_the_consistency_loss(tiny_encoder_dir, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="training.train")
+    result = train(tiny_config(tiny_encoder_dir, tmp_path, "train.consistency_weight=1.0"))
+    found = [r.getMessage() for r in caplog.records if "actor triangles" in r.getMessage()]
+    assert found and int(found[0].split()[3]) > 0
+    assert result.metrics["validation_macro_f1"] >= 0
+    with pytest.raises(ValueError, match="needs the labels 'support' and 'oppose'"):
+        train(tiny_config(tiny_encoder_dir, tmp_path / "other", "train.consistency_weight=1.0",
+                          "data.labels=[neutral, pro, con]"))  # fmt: skip

@@ -57,7 +57,11 @@ class DataSection:
 
 @dataclass
 class TrainSection:
-    """The optimisation."""
+    """The optimisation.
+
+    ``consistency_weight`` > 0 adds the transitive-consistency loss of
+    :mod:`training.consistency`, over ``consistency_triangles`` actor triangles per step.
+    """
 
     output_dir: str = "runs/default"
     epochs: int = 3
@@ -70,6 +74,8 @@ class TrainSection:
     gradient_accumulation_steps: int = 1
     class_weights: str = "sqrt"
     early_stopping_patience: int = 2
+    consistency_weight: float = 0.0
+    consistency_triangles: int = 4
     seed: int = 42
     max_steps: int | None = None
     length_grouping: bool = True

@@ -86,7 +86,7 @@ def evaluate(
     examples = load_eval_examples(path, classifier.labels.neutral)
     if predictions is None:
         predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
-    result = {
+    result: dict[str, Any] = {
         "data": path,
         "directed": scores(
             [str(e.label) for e in examples],

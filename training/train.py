@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from stance.encoding import ModelInput, collate
 from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
 from training.config import Config, load_config
+from training.consistency import Triangles, path_index, transitivity_loss
 from training.data import Split, prepare_split
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,21 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     n_labels = len(stance_config.labels)
     weights = class_weights(train_split.dataset, n_labels, t.class_weights)
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device) if weights is not None else None)
+    triangles, signs, pair_counts = None, (0, 0), []
+    if t.consistency_weight > 0:
+        label_set = stance_config.label_set
+        missing = {"support", "oppose"} - set(label_set.labels)
+        if missing:
+            raise ValueError(
+                f"train.consistency_weight needs the labels 'support' and 'oppose', but "
+                f"data.labels is {list(label_set.labels)}. Set train.consistency_weight=0."
+            )
+        signs = (label_set.id("support"), label_set.id("oppose"))
+        triangles = Triangles.find(train_split.dataset["rows"], train_split.examples)
+        pair_counts = [len(p) for p in train_split.dataset["pairs"]]
+        logger.info("Transitive consistency over %d actor triangles", len(triangles.triangles))
+        if not triangles.triangles:
+            logger.warning("No actor triangles in the training data; the consistency loss is 0.")
 
     lengths = train_split.dataset["length"]
     world, rank = accelerator.num_processes, accelerator.process_index
@@ -240,13 +256,24 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         if world > 1:  # the same number of batches on every process, or DDP waits forever
             batches = batches[: len(batches) - len(batches) % world][rank::world]
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{t.epochs}", unit="batch", disable=not main)
+        triangle_rng = random.Random(t.seed + epoch + 1000 * rank)
         started = time.perf_counter()
         running = 0.0
         for index, indices in enumerate(bar):
             batch, labels = make_batch(train_split.dataset, indices, pad_id)
             logits = model(**{k: v.to(device) for k, v in batch.items()})
             # Scale the loss so accumulated gradients average over the effective batch.
-            loss = loss_fn(logits, labels.to(device)) / t.gradient_accumulation_steps
+            loss = loss_fn(logits, labels.to(device))
+            if triangles is not None and triangles.triangles:
+                rows, paths = triangles.sample(t.consistency_triangles, triangle_rng)
+                if paths:
+                    extra, _ = make_batch(train_split.dataset, rows, pad_id)
+                    extra_logits = model(**{k: v.to(device) for k, v in extra.items()})
+                    edges = path_index(rows, paths, pair_counts).to(device)
+                    loss = loss + t.consistency_weight * transitivity_loss(
+                        extra_logits, edges, *signs
+                    )
+            loss = loss / t.gradient_accumulation_steps
             accelerator.backward(loss)
             seen += len(indices)
             running = (

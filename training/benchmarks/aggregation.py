@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append({"window": size, "rule": rule, "threshold": threshold,
                                 "macro_f1": result["macro_f1"], "micro_f1": result["micro_f1"]})  # fmt: skip
     best = max(results, key=lambda r: r["macro_f1"])
-    rows = [[r["window"], r["rule"], r["threshold"], f"{100 * r['macro_f1']:.1f}", f"{100 * r['micro_f1']:.1f}"]
+    top = [[r["window"], r["rule"], r["threshold"], f"{100 * r['macro_f1']:.1f}", f"{100 * r['micro_f1']:.1f}"]
             for r in sorted(results, key=lambda r: -r["macro_f1"])[:10]]  # fmt: skip
     markdown = "\n".join([
         "## analyze(): window, aggregation rule and threshold, chosen on validation",
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Best: window {best['window']}, rule `{best['rule']}`, threshold {best['threshold']} "
         f"(directed macro-F1 {100 * best['macro_f1']:.1f}); the top ten:",
         "",
-        table(["window (sentences)", "rule", "threshold", "macro-F1", "micro-F1"], rows),
+        table(["window (sentences)", "rule", "threshold", "macro-F1", "micro-F1"], top),
     ])  # fmt: skip
     print(markdown)
     write_results("aggregation", markdown, {"results": results, "best": best, "model": args.model})

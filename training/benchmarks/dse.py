@@ -94,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = evaluate(clf, path, predictions=predictions[name][1])
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
     # The non-neutral threshold of the 5-way rule, chosen on valid_dedup only.
+    valid_examples, valid_predictions = predictions["valid_dedup"]
     sweep: dict[float | None, float] = {
-        t: dse_scores(*predictions["valid_dedup"], threshold=t)["macro_f1"] for t in THRESHOLDS
+        t: dse_scores(valid_examples, valid_predictions, threshold=t)["macro_f1"]
+        for t in THRESHOLDS
     }
     sweep[None] = results["valid_dedup"]["dse5"]["macro_f1"]  # the argmax rule
     chosen = max(sweep, key=lambda t: sweep[t])
-    tuned = {name: dse_scores(*predictions[name], threshold=chosen) for name in tests}
+    tuned = {
+        name: dse_scores(predictions[name][0], predictions[name][1], threshold=chosen)
+        for name in tests
+    }
 
     rows_per_second = (
         training["train_examples"] / 2 * training["epochs_run"] / training["train_seconds"]
