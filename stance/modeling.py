@@ -6,6 +6,12 @@ An actor's vector pools the encoder states at its mentions' start markers
 ``[h_s; h_t; h_s * h_t; h_cls]``, which is not symmetric in s and t, so direction is
 learned rather than guessed.
 
+With ``context_pooling`` on, each pair also gets its own context vector (ATLOP's
+localized context pooling, Zhou et al. 2021): the last layer's attention from the
+source's start markers times that from the target's, summed over heads and normalised,
+weights the token states. That gives every pair of a one-pass text a view of the words
+that link *these two* actors, which the shared ``h_cls`` cannot.
+
 A saved model is a directory with ``model.safetensors`` (encoder and head),
 ``config.json`` (the encoder's architecture), ``stance_config.json`` (labels, markers,
 mode, max length, temperature), the tokenizer with its marker tokens, and a model card.
@@ -46,6 +52,7 @@ class StanceConfig:
     markers: Markers = field(default_factory=Markers)
     head_hidden: int | None = None
     dropout: float = 0.1
+    context_pooling: bool = False
     temperature: float = 1.0
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -88,9 +95,13 @@ class StanceModel(nn.Module):
         self.config = config
         hidden = int(encoder.config.hidden_size)
         inner = config.head_hidden or hidden
+        if config.context_pooling:
+            # Fused attention kernels (sdpa, flash) do not return attention weights.
+            encoder.set_attn_implementation("eager")
+        features = (5 if config.context_pooling else 4) * hidden
         self.head = nn.Sequential(
             nn.Dropout(config.dropout),
-            nn.Linear(4 * hidden, inner),
+            nn.Linear(features, inner),
             nn.GELU(),
             nn.Dropout(config.dropout),
             nn.Linear(inner, len(config.labels)),
@@ -115,7 +126,12 @@ class StanceModel(nn.Module):
         Returns:
             ``[P, n_labels]`` logits (before temperature).
         """
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        output = self.encoder(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            output_attentions=self.config.context_pooling,
+        )
+        states = output.last_hidden_state
         batch, width, hidden = states.shape
         flat = states.reshape(batch * width, hidden)
         mentions = flat[mention_index]  # [A, M, H]
@@ -124,8 +140,43 @@ class StanceModel(nn.Module):
         cls = states[:, 0]  # [B, H]
         actor_text = mention_index[:, 0] // width  # which text each actor is in
         src, tgt = actors[pairs[:, 0]], actors[pairs[:, 1]]
-        context = cls[actor_text[pairs[:, 0]]]
-        return self.head(torch.cat([src, tgt, src * tgt, context], dim=-1))
+        pair_text = actor_text[pairs[:, 0]]
+        features = [src, tgt, src * tgt, cls[pair_text]]
+        if self.config.context_pooling:
+            features.append(
+                localized_context(
+                    states, output.attentions[-1], mention_index, mention_mask, pairs, pair_text
+                )
+            )
+        return self.head(torch.cat(features, dim=-1))
+
+
+def localized_context(
+    states: torch.Tensor,
+    attention: torch.Tensor,
+    mention_index: torch.Tensor,
+    mention_mask: torch.Tensor,
+    pairs: torch.Tensor,
+    pair_text: torch.Tensor,
+) -> torch.Tensor:
+    """ATLOP's localized context pooling: one context vector per pair.
+
+    Args:
+        states: ``[B, T, H]`` last-layer token states.
+        attention: ``[B, heads, T, T]`` last-layer attention (rows attend to columns).
+        mention_index, mention_mask: ``[A, M]`` as in :meth:`StanceModel.forward`.
+        pairs: ``[P, 2]`` (source, target) actor rows; ``pair_text``: ``[P]`` their text.
+
+    Returns:
+        ``[P, H]``: the token states weighted by how much both actors attend to them.
+    """
+    batch, heads, width, _ = attention.shape
+    rows = attention.transpose(1, 2).reshape(batch * width, heads, width)
+    weights = mention_mask.unsqueeze(-1).unsqueeze(-1).to(rows.dtype)  # [A, M, 1, 1]
+    per_actor = (rows[mention_index] * weights).sum(1) / weights.sum(1)  # [A, heads, T]
+    joint = (per_actor[pairs[:, 0]] * per_actor[pairs[:, 1]]).sum(1)  # [P, T]
+    joint = joint / (joint.sum(-1, keepdim=True) + 1e-5)
+    return torch.einsum("pt,pth->ph", joint, states[pair_text])
 
 
 def build_model(config: StanceConfig) -> tuple[StanceModel, Any]:

@@ -75,6 +75,40 @@ def test_two_training_steps_change_the_weights(tiny_model):
     )
 
 
+def test_localized_context_weights_tokens_both_actors_attend_to():
+    from stance.modeling import localized_context
+
+    states = torch.eye(4).unsqueeze(0)  # token t's state is the one-hot e_t
+    attention = torch.zeros(1, 2, 4, 4)
+    attention[0, :, 0] = torch.tensor([0.0, 0.5, 0.5, 0.0])  # actor 0 (at token 0)
+    attention[0, :, 3] = torch.tensor([0.0, 0.0, 0.5, 0.5])  # actor 1 (at token 3)
+    index, mask = torch.tensor([[0], [3]]), torch.ones(2, 1, dtype=torch.bool)
+    context = localized_context(
+        states, attention, index, mask, torch.tensor([[0, 1], [1, 0]]), torch.tensor([0, 0])
+    )
+    # Only token 2 is attended to by both, so each pair's context is token 2's state.
+    assert torch.allclose(context, torch.tensor([[0.0, 0.0, 1.0, 0.0]] * 2), atol=1e-4)
+
+
+def test_context_pooling_trains_saves_and_loads(tiny_encoder_dir, tmp_path):
+    torch.manual_seed(0)
+    config = StanceConfig(encoder=str(tiny_encoder_dir), max_length=128, context_pooling=True)
+    model, tokenizer = build_model(config)
+    encoded = encode(TEXT, SPANS, tokenizer, mode="all_pairs", max_length=128, markers=Markers())
+    batch = collate([encoded, encoded], [[(0, 1), (1, 0), (2, 1)], [(1, 2)]], 0)
+    logits = model(**batch)
+    assert logits.shape == (4, 3)
+    torch.nn.functional.cross_entropy(logits, torch.tensor([2, 0, 1, 0])).backward()
+    assert model.encoder.embeddings.word_embeddings.weight.grad is not None
+    classifier = StanceClassifier(model, tokenizer, device="cpu")
+    classifier.save_pretrained(tmp_path / "m")
+    loaded = StanceClassifier.from_pretrained(tmp_path / "m", device="cpu")
+    assert loaded.model.config.context_pooling
+    example = StanceExample(TEXT, "Turkey", "Haftar")
+    a, b = classifier.predict_batch([example]), loaded.predict_batch([example])
+    assert a[0].scores == pytest.approx(b[0].scores, abs=1e-6)
+
+
 def test_save_then_load_gives_identical_logits(tiny_classifier, tmp_path):
     tiny_classifier.save_pretrained(tmp_path / "m")
     files = {p.name for p in (tmp_path / "m").iterdir()}

@@ -33,6 +33,7 @@ class ModelSection:
     max_length: int = 256
     head_hidden: int | None = None
     dropout: float = 0.1
+    context_pooling: bool = False
 
 
 @dataclass

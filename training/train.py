@@ -159,6 +159,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         max_length=config.model.max_length,
         head_hidden=config.model.head_hidden,
         dropout=config.model.dropout,
+        context_pooling=config.model.context_pooling,
         training=config.to_dict(),
     )
     checkpoint = run / "checkpoint"
