@@ -26,14 +26,19 @@ from stance.schema import DEFAULT_LABELS
 
 @dataclass
 class ModelSection:
-    """The model: encoder, mode and head."""
+    """The model: encoder, mode and head.
+
+    ``context_pooling`` adds each pair's own attention-weighted context to the head's
+    input (ATLOP's localized context pooling; see :mod:`stance.modeling`). It is on by
+    default because validation chose it on DSE and on the corpus.
+    """
 
     encoder: str = "minilm"
     mode: str = "all_pairs"
     max_length: int = 256
     head_hidden: int | None = None
     dropout: float = 0.1
-    context_pooling: bool = False
+    context_pooling: bool = True
 
 
 @dataclass

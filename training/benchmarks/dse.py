@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "history", []
     )
     markdown = "\n".join([
-        f"## DSE `{args.name}`: {clf.config.encoder}, {clf.config.mode} mode",
+        f"## DSE `{args.name}`: {clf.config.encoder}, {clf.config.mode} mode"
+        + (", context pooling" if clf.config.context_pooling else ""),
         "",
         *provenance(),
         f"- Training: {training.get('train_examples', 0) // 2} DSE rows, {training.get('epochs_run')} epochs in "

@@ -1,6 +1,6 @@
 """Inference speed: pairs/s on a 10-actor article, and rows/s of `stance predict`.
 
-    python -m training.benchmarks.speed --model runs/default/model
+    python -m training.benchmarks.speed --model runs/default/model [--compare OTHER_MODEL]
 
 On the example article (examples/libya_article.txt, 11 actors) it times, in one run:
 
@@ -135,21 +135,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="runs/default/model")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument(
+        "--compare",
+        help="A second model whose article pairs/s are measured in the same run "
+        "(for instance one trained without context pooling).",
+    )
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     clf = StanceClassifier.from_pretrained(args.model)
     article = bench_article(clf, args.repeat)
-    batch = bench_predict(clf, args.rows)
     base = article["pairs_per_second"]["one pass per pair"]
     rows = [
         [name, f"{rate:.0f}", f"{rate / base:.1f}x"]
         for name, rate in article["pairs_per_second"].items()
     ]
+    compared = None
+    if args.compare:
+        compared = bench_article(StanceClassifier.from_pretrained(args.compare), args.repeat)
+        rows += [
+            [f"{name}, model `{args.compare}`", f"{rate:.0f}", f"{rate / base:.1f}x"]
+            for name, rate in compared["pairs_per_second"].items()
+        ]
+    batch = bench_predict(clf, args.rows)
     markdown = "\n".join([
         "## Inference speed",
         "",
         *provenance(),
-        f"- Run: model `{args.model}` ({clf.config.encoder})",
+        f"- Run: model `{args.model}` ({clf.config.encoder}, context pooling "
+        f"{'on' if clf.config.context_pooling else 'off'})",
         f"- Article: examples/libya_article.txt, {article['actors_found']} actors found, "
         f"{article['windows']} three-sentence windows (as analyze), {article['pairs']} ordered pairs scored",
         "",
@@ -164,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     write_results(
         "speed",
         markdown,
-        {"article": article, "predict": batch, "machine": machine(), "date": today()},
+        {
+            "article": article,
+            "compared": {"model": args.compare, "article": compared} if compared else None,
+            "predict": batch,
+            "machine": machine(),
+            "date": today(),
+        },
     )
     return 0
 
