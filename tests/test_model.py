@@ -109,6 +109,26 @@ def test_context_pooling_trains_saves_and_loads(tiny_encoder_dir, tmp_path):
     assert a[0].scores == pytest.approx(b[0].scores, abs=1e-6)
 
 
+def test_context_pooling_runs_on_mpnet():
+    # configs/dse-mpnet.yaml turns context pooling on; MPNet must return attentions too.
+    from transformers import MPNetConfig, MPNetModel
+
+    from stance.modeling import StanceModel
+
+    torch.manual_seed(0)
+    encoder = MPNetModel(MPNetConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64))  # fmt: skip
+    model = StanceModel(encoder, StanceConfig(encoder="mpnet", context_pooling=True))
+    logits = model(
+        input_ids=torch.randint(5, 100, (2, 12)),
+        attention_mask=torch.ones(2, 12, dtype=torch.long),
+        mention_index=torch.tensor([[1, 6], [3, 0], [13, 0], [20, 0]]),
+        mention_mask=torch.tensor([[True, True], [True, False], [True, False], [True, False]]),
+        pairs=torch.tensor([[0, 1], [1, 0], [2, 3]]),
+    )
+    assert logits.shape == (3, 3) and torch.isfinite(logits).all()
+
+
 def test_save_then_load_gives_identical_logits(tiny_classifier, tmp_path):
     tiny_classifier.save_pretrained(tmp_path / "m")
     files = {p.name for p in (tmp_path / "m").iterdir()}
