@@ -230,3 +230,50 @@ def test_training_with_the_consistency_loss(tiny_encoder_dir, tmp_path, caplog):
     with pytest.raises(ValueError, match="needs the labels 'support' and 'oppose'"):
         train(tiny_config(tiny_encoder_dir, tmp_path / "other", "train.consistency_weight=1.0",
                           "data.labels=[neutral, pro, con]"))  # fmt: skip
+
+
+def test_distillation_loss_is_zero_only_where_the_student_matches_the_teacher():
+    import torch
+
+    from training.distill import distillation_loss
+
+    teacher = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    assert distillation_loss(teacher.log(), teacher) < 1e-6
+    logits = torch.zeros(2, 3, requires_grad=True)
+    loss = distillation_loss(logits, teacher)
+    assert loss > 0.1
+    loss.backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_encoder_dir, tmp_path):
+    import numpy as np
+
+    teacher = train(tiny_config(tiny_encoder_dir, tmp_path / "teacher", "model.mode=pair"))
+    result = train(
+        tiny_config(tiny_encoder_dir, tmp_path, f"train.distill_from={teacher.model_dir}")
+    )
+    run = tmp_path / "run"
+    probs = np.load(run / "teacher_probs.npy")
+    assert probs.shape[1] == 3 and np.allclose(probs.sum(1), 1, atol=1e-4)
+    # The soft targets are the teacher's own predictions, in the student's label order.
+    from training.data import prepare_split
+
+    student = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
+    assert student.config.mode == "all_pairs"
+    assert student.config.training["train"]["distill_from"] == str(teacher.model_dir)
+    config = tiny_config(tiny_encoder_dir, tmp_path)
+    split = prepare_split("train", config.data.train, config, student.tokenizer,
+                          student.config.markers, config.data.max_train_samples)  # fmt: skip
+    assert probs.shape[0] == len(split.examples)
+    expected = StanceClassifier.from_pretrained(teacher.model_dir, device="cpu").predict_batch(
+        split.examples[:5]
+    )
+    for row, prediction in enumerate(expected):
+        assert np.allclose(probs[row], [prediction.scores[n] for n in student.labels], atol=1e-5)
+    with pytest.raises(ValueError, match="distill_weight must lie in"):
+        train(tiny_config(tiny_encoder_dir, tmp_path / "w", f"train.distill_from={teacher.model_dir}",
+                          "train.distill_weight=2"))  # fmt: skip
+    with pytest.raises(ValueError, match="Distil from a model trained on the same labels"):
+        train(tiny_config(tiny_encoder_dir, tmp_path / "labels", f"train.distill_from={teacher.model_dir}",
+                          "data.labels=[neutral, pro, con]"))  # fmt: skip

@@ -67,6 +67,9 @@ class TrainSection:
 
     ``consistency_weight`` > 0 adds the transitive-consistency loss of
     :mod:`training.consistency`, over ``consistency_triangles`` actor triangles per step.
+    ``distill_from`` names a trained model (typically a ``pair``-mode one) whose
+    probabilities the model also learns, with weight ``distill_weight``; see
+    :mod:`training.distill`.
     """
 
     output_dir: str = "runs/default"
@@ -82,6 +85,8 @@ class TrainSection:
     early_stopping_patience: int = 2
     consistency_weight: float = 0.0
     consistency_triangles: int = 4
+    distill_from: str | None = None
+    distill_weight: float = 0.5
     seed: int = 42
     max_steps: int | None = None
     length_grouping: bool = True

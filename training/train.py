@@ -30,6 +30,7 @@ from stance.modeling import StanceConfig, StanceModel, build_model, load_model, 
 from training.config import Config, load_config
 from training.consistency import Triangles, path_index, transitivity_loss
 from training.data import Split, prepare_split
+from training.distill import distillation_loss, teacher_probabilities
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,23 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         if not triangles.triangles:
             logger.warning("No actor triangles in the training data; the consistency loss is 0.")
 
+    soft_targets, train_rows = None, train_split.dataset["rows"]
+    if t.distill_from:
+        if not 0.0 <= t.distill_weight <= 1.0:
+            raise ValueError(f"train.distill_weight must lie in [0, 1], found {t.distill_weight}.")
+        # The main process scores and caches; the others then read the cache.
+        cache = run / "teacher_probs.npy"
+        if main:
+            teacher_probabilities(
+                t.distill_from, train_split.examples, stance_config.label_set, cache, device
+            )
+        accelerator.wait_for_everyone()
+        soft_targets = torch.from_numpy(
+            teacher_probabilities(
+                t.distill_from, train_split.examples, stance_config.label_set, cache, device
+            )
+        )
+
     lengths = train_split.dataset["length"]
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(
@@ -265,6 +283,12 @@ def train(config: Config, resume: bool = True) -> TrainResult:
             logits = model(**{k: v.to(device) for k, v in batch.items()})
             # Scale the loss so accumulated gradients average over the effective batch.
             loss = loss_fn(logits, labels.to(device))
+            if soft_targets is not None:
+                pair_rows = [r for i in indices for r in train_rows[i]]
+                teacher = soft_targets[pair_rows].to(device)
+                loss = (1 - t.distill_weight) * loss + t.distill_weight * distillation_loss(
+                    logits, teacher
+                )
             if triangles is not None and triangles.triangles:
                 rows, paths = triangles.sample(t.consistency_triangles, triangle_rng)
                 if paths:

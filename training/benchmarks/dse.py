@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     markdown = "\n".join([
         f"## DSE `{args.name}`: {clf.config.encoder}, {clf.config.mode} mode"
-        + (", context pooling" if clf.config.context_pooling else ""),
+        + (", context pooling" if clf.config.context_pooling else "")
+        + (f", distilled from `{config.train.distill_from}`" if config.train.distill_from else ""),
         "",
         *provenance(),
         f"- Training: {training.get('train_examples', 0) // 2} DSE rows, {training.get('epochs_run')} epochs in "
