@@ -276,6 +276,16 @@ def model_card(config: StanceConfig) -> str:
         f"- Mode: `{config.mode}`; max length {config.max_length} tokens",
         f"- Labels: {', '.join(f'`{label}`' for label in config.labels)} (neutral: `{config.neutral}`)",
         f"- Temperature (fitted on validation): {config.temperature:.3f}",
+    ]
+    if config.context_pooling:
+        lines.append("- Context pooling: on (each pair's own attention-weighted context)")
+    train = config.training.get("train") or {}
+    if train.get("distill_from"):
+        lines.append(
+            f"- Distilled from: `{train['distill_from']}` "
+            f"(weight {train.get('distill_weight')}, see `training/distill.py`)"
+        )
+    lines += [
         "",
         "## Training data",
         "",

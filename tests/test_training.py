@@ -262,6 +262,7 @@ def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_encoder_dir, tmp
     student = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
     assert student.config.mode == "all_pairs"
     assert student.config.training["train"]["distill_from"] == str(teacher.model_dir)
+    assert f"Distilled from: `{teacher.model_dir}`" in (result.model_dir / "README.md").read_text()
     config = tiny_config(tiny_encoder_dir, tmp_path)
     split = prepare_split("train", config.data.train, config, student.tokenizer,
                           student.config.markers, config.data.max_train_samples)  # fmt: skip
