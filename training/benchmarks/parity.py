@@ -66,14 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         shared = [s for s in runs if s in reference]
         gaps = [reference[s]["valid"] - runs[s]["valid"] for s in shared]
         cells = [f"{runs[s]['valid']:.1f}" if s in runs else "–" for s in seeds]
-        gap = mean(reference[s]["valid"] for s in shared) - mean(runs[s]["valid"] for s in shared)
+        gap = (
+            mean(reference[s]["valid"] for s in shared) - mean(runs[s]["valid"] for s in shared)
+            if shared
+            else None
+        )
         rows.append([
             name, *cells, f"{mean(r['valid'] for r in runs.values()):.2f}" if runs else "–",
-            "–" if name == REFERENCE or not shared else f"{gap:.2f}",
+            "–" if name == REFERENCE or gap is None else f"{gap:.2f}",
             "–" if name == REFERENCE or not gaps else f"{max(gaps):.2f}",
             f"{mean(r['test'] for r in runs.values()):.1f}" if runs else "–",
         ])  # fmt: skip
-        data[name] = {"runs": runs, "gap_mean": gap if shared else None, "gaps": gaps}
+        data[name] = {"runs": runs, "gap_mean": gap, "gaps": gaps}
     missing = [n for names in SETTINGS.values() for n in names if not (DOCS / "benchmarks" / f"{n}.json").is_file()]  # fmt: skip
     markdown = "\n".join([
         "## All pairs in one pass vs one pass per pair: DSE accuracy over seeds",
