@@ -19,6 +19,7 @@ label alone (its soft target is the one-hot gold label).
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -42,13 +43,16 @@ def teacher_probabilities(
 ) -> np.ndarray:
     """The teacher's calibrated probabilities ``[len(examples), len(labels)]``.
 
-    Columns follow ``labels``; the result is cached at ``cache`` (``.npy``) and reused
-    when its shape fits.
+    Columns follow ``labels``; the result is cached at ``cache`` (``.npy``, with a
+    ``.json`` beside it naming the teacher) and reused only for the same teacher and
+    the same number of examples.
 
     Raises:
         ValueError: The teacher's labels are not the student's.
     """
-    if cache.is_file():
+    source = {"teacher": str(Path(teacher_dir).resolve()), "examples": len(examples)}
+    record = cache.with_suffix(".json")
+    if cache.is_file() and record.is_file() and json.loads(record.read_text()) == source:
         probs = np.load(cache)
         if probs.shape == (len(examples), len(labels)):
             logger.info("Teacher probabilities from %s", cache)
@@ -82,6 +86,7 @@ def teacher_probabilities(
         )
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, probs)
+    record.write_text(json.dumps(source))
     return probs
 
 

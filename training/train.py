@@ -211,7 +211,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         if not triangles.triangles:
             logger.warning("No actor triangles in the training data; the consistency loss is 0.")
 
-    soft_targets, train_rows = None, train_split.dataset["rows"]
+    soft_targets, train_rows = None, []
     if t.distill_from:
         if not 0.0 <= t.distill_weight <= 1.0:
             raise ValueError(f"train.distill_weight must lie in [0, 1], found {t.distill_weight}.")
@@ -222,6 +222,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
                 t.distill_from, train_split.examples, stance_config.label_set, cache, device
             )
         accelerator.wait_for_everyone()
+        train_rows = train_split.dataset["rows"]
         soft_targets = torch.from_numpy(
             teacher_probabilities(
                 t.distill_from, train_split.examples, stance_config.label_set, cache, device
