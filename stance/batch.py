@@ -128,7 +128,8 @@ def _chunks(path: str | os.PathLike[str], start: int, size: int) -> Iterator[lis
         yield chunk
 
 
-def _encode_rows(rows: list[dict[str, Any]], fmt: str, header: bool) -> bytes:
+def encode_rows(rows: list[dict[str, Any]], fmt: str, header: bool) -> bytes:
+    """Output rows as JSONL or CSV bytes (CSV with its header line when ``header``)."""
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     buffer = io.StringIO()
@@ -206,12 +207,12 @@ def predict_file(
         for chunk in _chunks(input_path, state.rows, chunk_size):
             rows = predict_records(classifier, chunk, columns, batch_size)
             if handle is not None:
-                handle.write(_encode_rows(rows, fmt, header=fmt == "csv" and state.bytes == 0))
+                handle.write(encode_rows(rows, fmt, header=fmt == "csv" and state.bytes == 0))
                 handle.flush()
                 os.fsync(handle.fileno())
                 state.bytes = handle.tell()
             else:
-                _write_part(rows, parts_dir / f"part-{state.parts:06d}.parquet")
+                write_part(rows, parts_dir / f"part-{state.parts:06d}.parquet")
                 state.parts += 1
             state.rows += len(rows)
             _save_progress(progress_file, state)
@@ -221,7 +222,7 @@ def predict_file(
         if handle is not None:
             handle.close()
     if fmt == "parquet":
-        _merge_parts(parts_dir, output)
+        merge_parts(parts_dir, output)
     state.complete = True
     _save_progress(progress_file, state)
     return state
@@ -243,7 +244,8 @@ def _schema() -> Any:
     )  # fmt: skip
 
 
-def _write_part(rows: list[dict[str, Any]], path: Path) -> None:
+def write_part(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write one Parquet part atomically (a temporary file, then a rename)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -252,7 +254,8 @@ def _write_part(rows: list[dict[str, Any]], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _merge_parts(parts_dir: Path, output: Path) -> None:
+def merge_parts(parts_dir: Path, output: Path) -> None:
+    """Join the Parquet parts of ``parts_dir`` into ``output`` in order, then remove them."""
     import pyarrow.parquet as pq
 
     with pq.ParquetWriter(output, _schema()) as writer:

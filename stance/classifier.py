@@ -14,19 +14,18 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from stance.encoding import Group, ModelInput, collate, encode, group_examples
+from stance.document import ActorsLike, Reading, read_document
+from stance.encoding import Group, InputEncoder, ModelInput, collate, example_units, plan
+from stance.graph import StanceGraph, build_graph
+from stance.mentions import MentionSearch, find_mentions
 from stance.modeling import StanceConfig, StanceModel, load_model, save_model
 from stance.schema import LabelSet, StanceExample, StancePrediction
-
-if TYPE_CHECKING:
-    from stance.actors import Actors
-    from stance.graph import StanceGraph
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +45,13 @@ def with_spans(example: StanceExample) -> StanceExample:
     """Fill in the source and target spans of an example that gives none.
 
     Mentions are found by name, with case, diacritic, possessive, surname, acronym and
-    demonym variants (see :func:`stance.actors.find_mentions`).
+    demonym variants (see :func:`stance.mentions.find_mentions`).
 
     Raises:
         ValueError: An actor is not mentioned in the text.
     """
     if example.source_spans and example.target_spans:
         return example
-    from stance.actors import find_mentions
-
     found = find_mentions(example.text, [example.source, example.target]).spans()
     spans = {}
     for role, name, given in (
@@ -109,15 +106,15 @@ class StanceClassifier:
 
     # --- core ------------------------------------------------------------------------
 
-    def encode_group(self, group: Group) -> ModelInput:
-        return encode(
-            group.text,
-            group.spans,
-            self.tokenizer,
-            mode=self.config.mode,
-            max_length=self.config.max_length,
-            markers=self.config.markers,
+    @property
+    def input_encoder(self) -> InputEncoder:
+        """Encodes this model's passes (its tokenizer, mode, maximum length, markers)."""
+        return InputEncoder(
+            self.tokenizer, self.config.mode, self.config.max_length, self.config.markers
         )
+
+    def encode_group(self, group: Group) -> ModelInput:
+        return self.input_encoder(group)
 
     @torch.inference_mode()
     def score_inputs(
@@ -149,7 +146,8 @@ class StanceClassifier:
                 cursor += len(pairs[i])
         return results
 
-    def _prediction(self, source: str, target: str, probs: np.ndarray) -> StancePrediction:
+    def prediction(self, source: str, target: str, probs: np.ndarray) -> StancePrediction:
+        """The :class:`StancePrediction` of one pair from its label probabilities."""
         best = int(probs.argmax())
         return StancePrediction(
             source=source,
@@ -180,20 +178,47 @@ class StanceClassifier:
                 continue
             good.append(example)
             good_rows.append(row)
-        groups = group_examples(good, self.config.mode)
+        units = example_units(good)
+        for unit, scored in zip(units, self.score_units(units, batch_size, progress)):
+            for k, ((i, j), r) in enumerate(zip(unit.pairs, unit.rows)):
+                results[good_rows[r]] = (
+                    scored
+                    if isinstance(scored, ValueError)
+                    else self.prediction(unit.actors[i], unit.actors[j], scored[k])
+                )
+        return results
+
+    def score_units(
+        self, units: Sequence[Group], batch_size: int = 32, progress: bool = False
+    ) -> list[np.ndarray | ValueError]:
+        """Calibrated probabilities ``[len(unit.pairs), n_labels]`` of each reading unit.
+
+        Each unit (a text with the actors known for it, see :func:`stance.encoding.plan`)
+        is read through the one planner; a unit that cannot be encoded (a text too long,
+        say) yields its ``ValueError`` in place.
+        """
+        mode = self.config.mode
+        encoder = self.input_encoder
+        planned: list[list[Group]] = []
         inputs: list[ModelInput] = []
-        kept: list[Group] = []
-        for group in groups:
+        pairs: list[list[tuple[int, int]]] = []
+        results: list[np.ndarray | ValueError] = []
+        for unit in units:
+            groups = plan(unit, mode)
             try:
-                inputs.append(self.encode_group(group))
-                kept.append(group)
+                encoded = [encoder(g) for g in groups]
             except ValueError as err:
-                for r in group.rows:
-                    results[good_rows[r]] = err
-        scores = self.score_inputs(inputs, [g.pairs for g in kept], batch_size, progress)
-        for group, probs in zip(kept, scores):
-            for (i, j), r, p in zip(group.pairs, group.rows, probs):
-                results[good_rows[r]] = self._prediction(group.actors[i], group.actors[j], p)
+                planned.append([])
+                results.append(err)
+                continue
+            planned.append(groups)
+            inputs += encoded
+            pairs += [g.pairs for g in groups]
+            results.append(np.zeros((0, len(self.labels))))
+        scores = iter(self.score_inputs(inputs, pairs, batch_size, progress))
+        for k, groups in enumerate(planned):
+            if groups:
+                results[k] = np.concatenate([next(scores) for _ in groups])
         return results
 
     # --- public API --------------------------------------------------------------------
@@ -202,7 +227,7 @@ class StanceClassifier:
         """The stance of ``source`` toward ``target`` in ``text``.
 
         Actors are found in the text by name, with case, diacritic, possessive, surname,
-        acronym and demonym variants (see :func:`stance.actors.find_mentions`).
+        acronym and demonym variants (see :func:`stance.mentions.find_mentions`).
 
         Raises:
             ValueError: An actor is not mentioned, or the text is too long for the encoder.
@@ -246,14 +271,37 @@ class StanceClassifier:
             "predicted_scores", [json.dumps(dict(p.scores)) for p in predictions]
         )
 
+    def score_document(
+        self,
+        text: str,
+        actors: ActorsLike | None = None,
+        window: int = 3,
+        batch_size: int = 32,
+        mentions: MentionSearch | None = None,
+    ) -> tuple[Reading, list[np.ndarray]]:
+        """Read an article (:func:`stance.document.read_document`) and score its passes.
+
+        Returns the reading and, for each of its passes, the pair probabilities; turn them
+        into a graph with :func:`stance.graph.build_graph` (``analyze`` does both).
+        ``mentions`` gives mentions already found (gold spans), which are then not searched.
+        """
+        reading = read_document(text, actors, self.input_encoder, window, mentions)
+        probs = self.score_inputs(
+            [p.input for p in reading.passes],
+            [p.group.pairs for p in reading.passes],
+            batch_size=batch_size,
+        )
+        return reading, probs
+
     def analyze(
         self,
         text: str,
-        actors: Actors | Sequence[str] | Mapping[str, Any] | None = None,
+        actors: ActorsLike | None = None,
         threshold: float = 0.5,
         window: int = 3,
         roll_up: bool = False,
         batch_size: int = 32,
+        rule: str = "max",
     ) -> StanceGraph:
         """The directed stance graph of a whole article.
 
@@ -261,24 +309,17 @@ class StanceClassifier:
             text: The article.
             actors: Names, ``{name: [aliases]}``, or an :class:`~stance.actors.Actors`
                 dictionary; ``None`` discovers them with spaCy NER (``stance[ner]``).
-            threshold: An edge needs a non-neutral probability of at least this.
+            threshold: An edge needs a non-neutral score of at least this.
             window: Sentences per window (windows slide one sentence at a time).
             roll_up: Count a person's stances for the actor in its ``affiliation``.
+            rule: How a pair's scores over windows are aggregated (see
+                :mod:`stance.graph`): ``max`` (default), ``vote``, ``noisy_or``, ``top2``.
 
         Returns:
             A :class:`~stance.graph.StanceGraph`; empty when fewer than two actors appear.
         """
-        from stance.graph import analyze_document
-
-        return analyze_document(
-            self,
-            text,
-            actors,
-            threshold=threshold,
-            window=window,
-            roll_up=roll_up,
-            batch_size=batch_size,
-        )
+        reading, probs = self.score_document(text, actors, window, batch_size)
+        return build_graph(reading, probs, self.labels, threshold, rule, roll_up)
 
 
 def _as_example(item: ExampleLike) -> StanceExample:

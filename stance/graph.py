@@ -1,19 +1,20 @@
-"""Whole-article analysis: sentences, windows, aggregation, and the stance graph.
+"""The stance graph of a text: aggregation over passes, evidence, roll-up and exports.
 
-How an article becomes a graph:
+**Aggregation rule** (``rule="max"``, the default). For each ordered pair, the score of a
+non-neutral label is its highest calibrated probability over the passes in which both
+actors appear. The edge takes the non-neutral label with the higher score if that score
+is at least ``threshold`` (0.5 by default); otherwise the pair is neutral and has no
+edge. The edge's ``scores`` are the probabilities of every label, neutral included, in
+the pass that gave its label the highest score. The evidence of an edge is every pass
+whose probability for the edge's label reaches the threshold, with its character offsets
+and score, best first.
 
-1. Every mention of every actor is found (:func:`stance.actors.find_mentions`).
-2. The text is split into sentences (pysbd), and sentences into windows of ``window``
-   consecutive sentences that slide one sentence at a time. A window too long for the
-   encoder falls back to its single sentences.
-3. Each window with two or more actors goes through the model once, which scores every
-   ordered pair of its actors.
-4. **Aggregation rule.** For each ordered pair, the score of a non-neutral label is its
-   highest calibrated probability over the windows in which both actors appear. The edge
-   takes the non-neutral label with the higher score if that score is at least
-   ``threshold`` (0.5 by default); otherwise the pair is neutral and has no edge. The
-   evidence of an edge is every window whose probability for the edge's label reaches the
-   threshold, with its character offsets and score, best first.
+Other rules, for comparison on validation: ``vote`` counts a pass for a label only when
+that label is the pass's most probable one; ``noisy_or`` scores a label
+``1 - prod(1 - p)`` over the passes; ``top2`` averages its two highest probabilities.
+
+How the passes are made is :mod:`stance.document`'s job; this module imports nothing
+from the classifier.
 """
 
 from __future__ import annotations
@@ -23,17 +24,12 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from itertools import permutations
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from stance.encoding import Group, ModelInput, TextTooLongError
-
-if TYPE_CHECKING:
-    from stance.actors import Actors, Mention
-    from stance.classifier import StanceClassifier
+from stance.document import Reading
+from stance.schema import LabelSet
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +49,15 @@ class Evidence:
 
 @dataclass(frozen=True)
 class StanceEdge:
-    """A directed, non-neutral stance of ``source`` toward ``target``."""
+    """A directed, non-neutral stance of ``source`` toward ``target``.
+
+    Attributes:
+        label: The stance, never the neutral label.
+        score: The label's aggregated score (the module docstring's rule).
+        scores: The probability of every label, neutral included, in the pass that gave
+            ``label`` its highest probability.
+        evidence: The passes that show the edge, best first.
+    """
 
     source: str
     target: str
@@ -65,8 +69,11 @@ class StanceEdge:
 
 @dataclass(frozen=True)
 class ActorNode:
+    """An actor of the graph: its name, how often it is mentioned, and where."""
+
     name: str
     mentions: int
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,8 +216,10 @@ class StanceGraph:
         plt.close(fig)
 
     def roll_up(self, mapping: Mapping[str, str]) -> StanceGraph:
-        """Merge actors into the actors they count for (``{person: country}``), by the same
-        max rule; stances of an actor toward itself vanish."""
+        """Merge actors into the actors they count for (``{person: country}``): the merged
+        edge is the strongest of the edges it merges (its label, score and scores), with
+        the evidence of those that share its label; stances of an actor toward itself
+        vanish."""
         grouped: dict[tuple[str, str], list[StanceEdge]] = {}
         for e in self.edges:
             key = (mapping.get(e.source, e.source), mapping.get(e.target, e.target))
@@ -219,155 +228,132 @@ class StanceGraph:
         edges = []
         for (source, target), group in grouped.items():
             best = max(group, key=lambda e: e.score)
-            labels = {k for e in group for k in e.scores}
-            scores = {k: max(e.scores.get(k, 0.0) for e in group) for k in labels}
             evidence = tuple(sorted((ev for e in group if e.label == best.label for ev in e.evidence),
                                     key=lambda ev: -ev.score))  # fmt: skip
-            edges.append(StanceEdge(source, target, best.label, best.score, scores, evidence))
+            edges.append(StanceEdge(source, target, best.label, best.score, best.scores, evidence))
         counts: dict[str, int] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
         for node in self.nodes:
             name = mapping.get(node.name, node.name)
             counts[name] = counts.get(name, 0) + node.mentions
-        nodes = tuple(ActorNode(n, c) for n, c in counts.items())
+            spans.setdefault(name, []).extend(node.spans)
+        nodes = tuple(ActorNode(n, c, tuple(sorted(spans[n]))) for n, c in counts.items())
         return StanceGraph(nodes, tuple(sorted(edges, key=lambda e: -e.score)), self.threshold,
                            self.ambiguous, self.skipped)  # fmt: skip
 
+    def to_html(
+        self, path: str | os.PathLike[str], text: str | None = None, title: str | None = None
+    ) -> None:
+        """Write a self-contained HTML report (UTF-8): the graph, the article with its
+        mentions marked, and each edge's evidence (see :func:`stance.report.render_html`).
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    import pysbd
+        Args:
+            path: The file to write.
+            text: The article the graph was built from; without it no article is shown.
+            title: The page's title (by default the article's headline).
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+        Raises:
+            ValueError: when the evidence does not point into ``text``.
 
+        Example:
+            >>> graph.to_html("report.html", text=article)  # doctest: +SKIP
+        """
+        from stance.report import render_html
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` of ``text`` (pysbd), whitespace trimmed."""
-    spans = []
-    for sentence in _segmenter().segment(text):
-        start, end = sentence.start, sentence.end
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append((start, end))
-    return spans
-
-
-def windows(sentences: Sequence[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """Spans of ``size`` consecutive sentences, sliding one sentence at a time."""
-    if size < 1:
-        raise ValueError(f"window must be at least 1 sentence, got {size}.")
-    if len(sentences) <= size:
-        return [(sentences[0][0], sentences[-1][1])] if sentences else []
-    return [(sentences[i][0], sentences[i + size - 1][1]) for i in range(len(sentences) - size + 1)]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(render_html(self, text, title))
 
 
-def window_group(text: str, mentions: Sequence[Mention], start: int, end: int) -> Group | None:
-    """The window ``text[start:end]`` with its actors and all their ordered pairs, or
-    ``None`` when fewer than two actors are mentioned in it."""
-    inside = [m for m in mentions if m.start >= start and m.end <= end]
-    names = list(dict.fromkeys(m.actor for m in inside))
-    if len(names) < 2:
-        return None
-    spans = [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names]
-    return Group(text[start:end], names, spans, list(permutations(range(len(names)), 2)))
+RULES = ("max", "vote", "noisy_or", "top2")
 
 
-def analyze_document(
-    classifier: StanceClassifier,
-    text: str,
-    actors: Actors | Sequence[str] | Mapping[str, Any] | None,
-    threshold: float = 0.5,
-    window: int = 3,
-    roll_up: bool = False,
-    batch_size: int = 32,
-) -> StanceGraph:
-    """See :meth:`stance.classifier.StanceClassifier.analyze` and the module docstring."""
-    from stance.actors import Actors, find_mentions
-
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("The text is empty; give the article to analyze.")
-    if actors is None:
-        from stance.discovery import discover_actors
-
-        dictionary = discover_actors(text)
-    else:
-        dictionary = Actors.coerce(actors)
-    search = find_mentions(text, dictionary)
-    counts = search.counts()
-    nodes = tuple(ActorNode(name, counts.get(name, 0)) for name in dictionary.names)
-    ambiguous = tuple(asdict(a) for a in search.ambiguous)
-
-    sentences = split_sentences(text)
-    inputs: list[ModelInput] = []
-    groups: list[Group] = []
-    spans_of_window: list[tuple[int, int]] = []
-    skipped: list[str] = []
-    pending = [(span, True) for span in windows(sentences, window)]
-    while pending:
-        (start, end), may_split = pending.pop(0)
-        group = window_group(text, search.mentions, start, end)
-        if group is None:
-            continue
-        # Reference (pair) mode encodes each pair of the window on its own.
-        units = [group] if classifier.config.mode == "all_pairs" else group.split_pairs()
-        try:
-            encoded = [classifier.encode_group(unit) for unit in units]
-        except TextTooLongError as err:
-            parts = [s for s in sentences if s[0] >= start and s[1] <= end]
-            if may_split and len(parts) > 1:
-                pending[:0] = [(s, False) for s in parts]
-            else:
-                skipped.append(f"characters {start}-{end}: {err}")
-                logger.warning("Skipping characters %d-%d: %s", start, end, err)
-            continue
-        inputs += encoded
-        groups += units
-        spans_of_window += [(start, end)] * len(units)
-
-    probs = classifier.score_inputs(inputs, [g.pairs for g in groups], batch_size=batch_size)
-    edges = aggregate(text, groups, spans_of_window, probs, classifier.labels.labels,
-                      classifier.labels.neutral, threshold)  # fmt: skip
-    graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(skipped))
-    return graph.roll_up(dictionary.roll_up()) if roll_up else graph
+def _label_score(values: Sequence[float], argmax_hits: Sequence[bool], rule: str) -> float:
+    if rule == "max":
+        return max(values, default=0.0)
+    if rule == "vote":
+        return max((v for v, hit in zip(values, argmax_hits) if hit), default=0.0)
+    if rule == "noisy_or":
+        return float(1.0 - np.prod([1.0 - v for v in values])) if values else 0.0
+    if rule == "top2":
+        top = sorted(values, reverse=True)[:2]
+        return float(np.mean(top)) if top else 0.0
+    raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
 
 
 def aggregate(
-    text: str,
-    groups: Sequence[Group],
-    spans: Sequence[tuple[int, int]],
+    reading: Reading,
     probs: Sequence[np.ndarray],
-    labels: Sequence[str],
-    neutral: str,
-    threshold: float,
+    labels: LabelSet,
+    threshold: float = 0.5,
+    rule: str = "max",
 ) -> tuple[StanceEdge, ...]:
-    """Apply the aggregation rule of the module docstring to per-window pair probabilities."""
-    stance_labels = [(k, name) for k, name in enumerate(labels) if name != neutral]
-    best: dict[tuple[str, str], dict[str, float]] = {}
+    """Apply the aggregation rule of the module docstring to per-pass pair probabilities.
+
+    Args:
+        reading: The article as read by :func:`stance.document.read_document`.
+        probs: For each pass of ``reading``, ``[n_pairs, n_labels]`` probabilities.
+        labels: The model's labels.
+        threshold: An edge needs a non-neutral score of at least this.
+        rule: ``max`` (the default), ``vote``, ``noisy_or`` or ``top2``.
+    """
+    if rule not in RULES:
+        raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
+    text = reading.text
+    stance_ids = [k for k in range(len(labels)) if k != labels.neutral_id]
     seen: dict[tuple[str, str], list[tuple[tuple[int, int], np.ndarray]]] = {}
-    for group, span, window_probs in zip(groups, spans, probs):
-        for (i, j), p in zip(group.pairs, window_probs):
-            key = (group.actors[i], group.actors[j])
-            scores = best.setdefault(key, {name: 0.0 for _, name in stance_labels})
-            for k, name in stance_labels:
-                scores[name] = max(scores[name], float(p[k]))
-            seen.setdefault(key, []).append((span, p))
+    for step, pass_probs in zip(reading.passes, probs):
+        group = step.group
+        for (i, j), p in zip(group.pairs, pass_probs):
+            seen.setdefault((group.actors[i], group.actors[j]), []).append(
+                ((step.start, step.end), p)
+            )
     edges = []
-    for (source, target), scores in best.items():
-        label = max(scores, key=lambda name: scores[name])
-        if scores[label] < threshold:
+    for (source, target), found in seen.items():
+        rows = [p for _, p in found]
+        argmax = [int(p.argmax()) for p in rows]
+        scores = {
+            k: _label_score([float(p[k]) for p in rows], [a == k for a in argmax], rule)
+            for k in stance_ids
+        }
+        k = max(scores, key=lambda key: scores[key])
+        if scores[k] < threshold:
             continue
-        k = list(labels).index(label)
+        best = max(rows, key=lambda p: float(p[k]))
         evidence = sorted(
-            (
-                Evidence(text[s:e], s, e, float(p[k]))
-                for (s, e), p in seen[(source, target)]
-                if p[k] >= threshold
-            ),
+            (Evidence(text[s:e], s, e, float(p[k])) for (s, e), p in found if p[k] >= threshold),
             key=lambda ev: -ev.score,
         )
         edges.append(
-            StanceEdge(source, target, label, scores[label], dict(scores), tuple(evidence))
+            StanceEdge(
+                source,
+                target,
+                labels.name(k),
+                scores[k],
+                {name: float(best[n]) for n, name in enumerate(labels)},
+                tuple(evidence),
+            )
         )
     return tuple(sorted(edges, key=lambda e: -e.score))
+
+
+def build_graph(
+    reading: Reading,
+    probs: Sequence[np.ndarray],
+    labels: LabelSet,
+    threshold: float = 0.5,
+    rule: str = "max",
+    roll_up: bool = False,
+) -> StanceGraph:
+    """The :class:`StanceGraph` of a scored reading: its actors, edges and what was skipped.
+
+    With ``roll_up``, a person's stances count for the actor in its ``affiliation``.
+    """
+    found = reading.mentions.spans()
+    nodes = tuple(
+        ActorNode(name, len(found.get(name, ())), tuple(found.get(name, ())))
+        for name in reading.actors.names
+    )
+    ambiguous = tuple(asdict(a) for a in reading.mentions.ambiguous)
+    edges = aggregate(reading, probs, labels, threshold, rule)
+    graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(reading.skipped))
+    return graph.roll_up(reading.actors.roll_up()) if roll_up else graph

@@ -291,8 +291,17 @@ def _fail(loaded: Loaded[Any], lenient: bool, err: DataError, raw: str | None = 
 DSE_LABELS = ("neutral", "positive p->q", "positive q->p", "negative p->q", "negative q->p")
 """The five DSE labels, by id. Each row gives two directed examples, p->q and q->p."""
 
-_DSE_DIRECTED = {0: ("neutral", "neutral"), 1: ("support", "neutral"), 2: ("neutral", "support"),
-                 3: ("oppose", "neutral"), 4: ("neutral", "oppose")}  # fmt: skip
+DSE_DIRECTED: dict[int, tuple[str, str]] = {
+    0: ("neutral", "neutral"),
+    1: ("support", "neutral"),
+    2: ("neutral", "support"),
+    3: ("oppose", "neutral"),
+    4: ("neutral", "oppose"),
+}
+"""The one DSE mapping: a 5-way label id to the directed labels ``(p->q, q->p)``."""
+
+DSE_FROM_DIRECTED: dict[tuple[str, str], int] = {pair: k for k, pair in DSE_DIRECTED.items()}
+"""Its inverse: directed labels ``(p->q, q->p)`` to the 5-way label id."""
 _BRACKET = re.compile(r"\[([^\[\]]+)\]")
 
 
@@ -356,7 +365,7 @@ def load_dse(path: str | os.PathLike[str], lenient: bool = False) -> Loaded[Stan
             p, q = text[slice(*p_span)], text[slice(*q_span)]
             if p == q:
                 raise ValueError(f"both entities are {p!r}; stance needs two actors.")
-            pq, qp = _DSE_DIRECTED[int(label)]
+            pq, qp = DSE_DIRECTED[int(label)]
             loaded.items.append(StanceExample(text, p, q, pq, f"{number}:pq", (p_span,), (q_span,)))
             loaded.items.append(StanceExample(text, q, p, qp, f"{number}:qp", (q_span,), (p_span,)))
         except ValueError as err:
@@ -392,9 +401,7 @@ def dse_label(
     if not candidates:
         return 0
     _, direction, label = max(candidates)
-    return {("pq", "support"): 1, ("qp", "support"): 2, ("pq", "oppose"): 3, ("qp", "oppose"): 4}[
-        (direction, label)
-    ]
+    return DSE_FROM_DIRECTED[(label, "neutral") if direction == "pq" else ("neutral", label)]
 
 
 # --- passages ----------------------------------------------------------------------------

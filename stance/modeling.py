@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import typing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -40,19 +41,52 @@ CONFIG_NAME = "stance_config.json"
 WEIGHTS_NAME = "model.safetensors"
 
 
+Mode = Literal["all_pairs", "pair"]
+OtherActors = Literal["marked", "mixed", "unmarked"]
+
+
 @dataclass
-class StanceConfig:
-    """What a saved model needs besides its weights. Written to ``stance_config.json``."""
+class ModelSettings:
+    """The model's settings: declared once, read by the training config's ``model:``
+    section and saved in every model's ``stance_config.json``.
+
+    Attributes:
+        encoder: ``minilm``, ``mpnet``, a local directory or a Hugging Face hub id.
+        mode: ``all_pairs`` (one pass per text marks every known actor) or ``pair`` (one
+            pass per pair, typed source and target markers).
+        max_length: The encoder's maximum number of tokens.
+        head_hidden: The pair head's hidden size (the encoder's by default).
+        dropout: Dropout in the pair head.
+        context_pooling: Add each pair's own attention-weighted context to the head's
+            input (ATLOP's localized context pooling).
+        other_actors: How training reads a passage with more than two actors in
+            ``all_pairs`` mode: ``marked`` (every actor marked, all pairs in one pass, as
+            ``analyze`` reads a window), ``unmarked`` (each epoch, one unordered pair of
+            the passage with only its two actors marked, as ``predict`` reads a text),
+            or ``mixed`` (each epoch, either at random). Inference always marks every
+            actor known for the text; this says how the model learnt to read both.
+    """
 
     encoder: str = "minilm"
-    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
-    neutral: str = "neutral"
-    mode: str = "all_pairs"
+    mode: Mode = "all_pairs"
     max_length: int = 256
-    markers: Markers = field(default_factory=Markers)
     head_hidden: int | None = None
     dropout: float = 0.1
-    context_pooling: bool = False  # False for models saved before the option existed
+    context_pooling: bool = True
+    other_actors: OtherActors = "marked"
+
+
+# What a stance_config.json written before a setting existed meant by its absence.
+_ABSENT_MEANT = {"context_pooling": False, "other_actors": "marked"}
+
+
+@dataclass
+class StanceConfig(ModelSettings):
+    """What a saved model needs besides its weights. Written to ``stance_config.json``."""
+
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
+    neutral: str = "neutral"
+    markers: Markers = field(default_factory=Markers)
     temperature: float = 1.0
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -62,9 +96,19 @@ class StanceConfig:
             self.markers = Markers(**self.markers)
         if self.mode not in MODES:
             raise ValueError(f"Unknown mode {self.mode!r}; expected one of {MODES}.")
+        if self.other_actors not in typing.get_args(OtherActors):
+            raise ValueError(
+                f"Unknown other_actors {self.other_actors!r}; expected one of "
+                f"{list(typing.get_args(OtherActors))}."
+            )
         LabelSet(tuple(self.labels), self.neutral)  # validates
-        if self.temperature <= 0:
-            raise ValueError(f"The temperature must be positive, got {self.temperature}.")
+        if not self.temperature > 0 or self.temperature == float("inf"):
+            raise ValueError(f"The temperature must be a positive number, got {self.temperature}.")
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings, **extra: Any) -> StanceConfig:
+        """A config with the given model settings and the other fields from ``extra``."""
+        return cls(**asdict(settings), **extra)
 
     @property
     def label_set(self) -> LabelSet:
@@ -81,7 +125,7 @@ class StanceConfig:
             raise ValueError(
                 f"Unknown keys {sorted(unknown)} in {CONFIG_NAME}; known: {sorted(known)}."
             )
-        return cls(**data)
+        return cls(**{**_ABSENT_MEANT, **data})
 
 
 class StanceModel(nn.Module):
@@ -270,7 +314,7 @@ def model_card(config: StanceConfig) -> str:
         "# stance model",
         "",
         "Directed stance (source → target) between the actors of a text, made with "
-        "[`stance`](https://github.com/).",
+        "the `stance` library (`stance train`; see the library's README for its use).",
         "",
         f"- Encoder: `{config.encoder}`",
         f"- Mode: `{config.mode}`; max length {config.max_length} tokens",
@@ -279,6 +323,8 @@ def model_card(config: StanceConfig) -> str:
     ]
     if config.context_pooling:
         lines.append("- Context pooling: on (each pair's own attention-weighted context)")
+    if config.mode == "all_pairs":
+        lines.append(f"- Other actors of a training passage: `{config.other_actors}`")
     train = config.training.get("train") or {}
     if train.get("distill_from"):
         lines.append(

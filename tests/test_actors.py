@@ -10,17 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stance.actors import (
-    Actor,
-    Actors,
-    AmbiguousMention,
-    Mention,
-    MentionSearch,
-    countries,
-    find_country,
-    find_mentions,
-    fold,
-)
+from stance.actors import Actor, Actors
+from stance.gazetteers import countries, find_country
+from stance.mentions import AmbiguousMention, Mention, MentionSearch, find_mentions
+from stance.names import fold
 
 
 def found(text: str, actors: object, **kwargs: bool) -> list[tuple[str, str]]:

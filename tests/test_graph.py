@@ -7,8 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from stance.encoding import Group
-from stance.graph import StanceGraph, aggregate, split_sentences, windows
+from stance.actors import Actors
+from stance.document import Pass, Reading, split_sentences, windows
+from stance.encoding import Group, ModelInput
+from stance.graph import StanceGraph, aggregate
+from stance.mentions import MentionSearch
+from stance.schema import LabelSet
 
 ARTICLE = (
     "Turkey says Haftar can no longer be trusted. Egypt backed Haftar on Monday. "
@@ -26,22 +30,50 @@ def test_sentences_and_windows():
         windows(sentences, 0)
 
 
-def test_aggregation_rule_takes_the_max_and_keeps_evidence():
+def _reading() -> tuple[Reading, list[np.ndarray]]:
     text = "A hit B. B and A met. A praised C."
     groups = [Group(text[0:8], ["A", "B"], [((0, 1),), ((6, 7),)], [(0, 1), (1, 0)]),
               Group(text[9:21], ["B", "A"], [((0, 1),), ((6, 7),)], [(0, 1), (1, 0)])]  # fmt: skip
+    passes = [Pass(0, 8, groups[0], ModelInput([], [])), Pass(9, 21, groups[1], ModelInput([], []))]
+    reading = Reading(text, Actors.coerce(["A", "B"]), MentionSearch(()), passes)
     probs = [
-        np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]),
-        np.array([[0.7, 0.2, 0.1], [0.4, 0.0, 0.6]]),
+        np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]),  # A->B oppose 0.8; B->A neutral
+        np.array([[0.7, 0.2, 0.1], [0.4, 0.0, 0.6]]),  # B->A neutral 0.7; A->B oppose 0.6
     ]
-    edges = aggregate(
-        text, groups, [(0, 8), (9, 21)], probs, ["neutral", "support", "oppose"], "neutral", 0.5
-    )
+    return reading, probs
+
+
+def test_aggregation_rule_takes_the_max_and_keeps_evidence():
+    reading, probs = _reading()
+    edges = aggregate(reading, probs, LabelSet(), 0.5)
     assert [(e.source, e.target, e.label) for e in edges] == [("A", "B", "oppose")]
     edge = edges[0]
-    assert edge.score == pytest.approx(0.8) and edge.scores["support"] == pytest.approx(0.1)
+    assert edge.score == pytest.approx(0.8)
+    # Every label's probability, neutral included, from the pass that gave the label its max.
+    assert edge.scores == pytest.approx({"neutral": 0.1, "support": 0.1, "oppose": 0.8})
     assert [(ev.start, ev.end) for ev in edge.evidence] == [(0, 8), (9, 21)]
-    assert edge.evidence[0].text == text[0:8]
+    assert edge.evidence[0].text == reading.text[0:8]
+
+
+def test_threshold_drops_weak_edges_and_their_weak_evidence():
+    reading, probs = _reading()
+    (edge,) = aggregate(reading, probs, LabelSet(), 0.7)
+    assert [(ev.start, ev.end) for ev in edge.evidence] == [(0, 8)]  # 0.6 < 0.7 is not evidence
+    assert aggregate(reading, probs, LabelSet(), 0.85) == ()
+
+
+def test_other_rules_score_a_pair_over_its_passes():
+    reading, probs = _reading()
+    (noisy,) = aggregate(reading, probs, LabelSet(), 0.5, "noisy_or")
+    assert noisy.score == pytest.approx(1 - 0.2 * 0.4)
+    (top2,) = aggregate(reading, probs, LabelSet(), 0.5, "top2")
+    assert top2.score == pytest.approx(0.7)
+    # vote: B->A is neutral by argmax in both passes, so its 0.6 oppose never counts.
+    assert [(e.source, e.target) for e in aggregate(reading, probs, LabelSet(), 0.5, "vote")] == [
+        ("A", "B")
+    ]
+    with pytest.raises(ValueError, match="Unknown aggregation rule"):
+        aggregate(reading, probs, LabelSet(), 0.5, "mean")
 
 
 def test_analyze_gives_a_graph_with_every_export(tiny_classifier, tmp_path):
@@ -83,7 +115,18 @@ def test_roll_up_merges_a_spokesman_into_his_country(tiny_classifier):
     text = "Kalin said Haftar had lost all credibility. Ankara demanded Haftar withdraw."
     graph = tiny_classifier.analyze(text, actors, threshold=0.0, roll_up=True)
     assert {n.name for n in graph.nodes} == {"Turkey", "Khalifa Haftar"}
-    assert all({e.source, e.target} <= {"Turkey", "Khalifa Haftar"} for e in graph.edges)
+    assert {n.name: n.mentions for n in graph.nodes}["Turkey"] == 2  # Kalin's mention counts
+    # Kalın's stance toward Haftar (sentence 1) becomes Turkey's; at threshold 0 every pair
+    # is an edge, so both directions between the two sides are there and nothing else.
+    assert {(e.source, e.target) for e in graph.edges} == {
+        ("Turkey", "Khalifa Haftar"),
+        ("Khalifa Haftar", "Turkey"),
+    }
+    plain = tiny_classifier.analyze(text, actors, threshold=0.0)
+    kalin = [e for e in plain.edges if (e.source, e.target) == ("İbrahim Kalın", "Khalifa Haftar")]
+    turkey = [e for e in plain.edges if (e.source, e.target) == ("Turkey", "Khalifa Haftar")]
+    merged = next(e for e in graph.edges if e.source == "Turkey")
+    assert merged.score == pytest.approx(max(e.score for e in kalin + turkey))
 
 
 def test_empty_text_is_refused(tiny_classifier):

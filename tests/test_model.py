@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from stance.classifier import StanceClassifier
-from stance.encoding import Markers, TextTooLongError, collate, encode, group_examples, mark
+from stance.encoding import (
+    Markers,
+    TextTooLongError,
+    collate,
+    encode,
+    example_units,
+    mark,
+    plan,
+)
 from stance.modeling import StanceConfig, build_model
 from stance.schema import StanceExample
 
@@ -33,17 +41,39 @@ def test_encode_finds_each_actor_start_marker(tiny_model):
         encode(TEXT, SPANS, tokenizer, mode="pair", max_length=128, markers=Markers())
 
 
-def test_group_examples_shares_one_pass_per_actor_pair():
+def test_example_units_share_one_pass_per_actor_pair():
     examples = [
         StanceExample(TEXT, "Turkey", "Haftar", "oppose", None, SPANS[0], SPANS[1]),
         StanceExample(TEXT, "Haftar", "Turkey", "neutral", None, SPANS[1], SPANS[0]),
         StanceExample(TEXT, "Egypt", "Haftar", "support", None, SPANS[2], SPANS[1]),
     ]
-    groups = group_examples(examples, "all_pairs")
-    # Both directions of Turkey/Haftar share a pass; Egypt->Haftar marks only its own actors.
-    assert [g.pairs for g in groups] == [[(0, 1), (1, 0)], [(0, 1)]]
-    assert groups[1].actors == ["Egypt", "Haftar"]
-    assert len(group_examples(examples, "pair")) == 3
+    units = example_units(examples)
+    # Both directions of Turkey/Haftar share a unit; Egypt->Haftar knows only its own actors.
+    assert [u.pairs for u in units] == [[(0, 1), (1, 0)], [(0, 1)]]
+    assert units[1].actors == ["Egypt", "Haftar"]
+    passes = [g for u in units for g in plan(u, "all_pairs")]
+    assert [g.actors for g in passes] == [["Turkey", "Haftar"], ["Egypt", "Haftar"]]
+    singles = [g for u in units for g in plan(u, "pair")]
+    assert [(g.actors, g.pairs, g.rows) for g in singles] == [
+        (["Turkey", "Haftar"], [(0, 1)], [0]),
+        (["Haftar", "Turkey"], [(0, 1)], [1]),
+        (["Egypt", "Haftar"], [(0, 1)], [2]),
+    ]
+
+
+def test_plan_marks_every_known_actor_in_all_pairs_mode_and_one_pair_in_pair_mode():
+    from stance.encoding import Group
+
+    unit = Group(TEXT, ["Turkey", "Haftar", "Egypt"], list(SPANS), [(0, 1), (2, 1)],
+                 ["oppose", "support"], [7, 8])  # fmt: skip
+    (one,) = plan(unit, "all_pairs")
+    assert one.actors == ["Turkey", "Haftar", "Egypt"] and one.pairs == [(0, 1), (2, 1)]
+    first, second = plan(unit, "pair")
+    assert (first.actors, first.pairs, first.labels, first.rows) == (
+        ["Turkey", "Haftar"], [(0, 1)], ["oppose"], [7],
+    )  # fmt: skip
+    # The source comes first, so pair mode's [S] marks Egypt and [T] marks Haftar.
+    assert (second.actors, second.pairs, second.rows) == (["Egypt", "Haftar"], [(0, 1)], [8])
 
 
 def test_forward_gives_logits_for_every_pair(tiny_model):

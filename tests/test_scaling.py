@@ -61,7 +61,9 @@ def test_ray_engine_matches_the_local_engine_byte_for_byte(local_ray, tiny_class
     source.write_text("\n".join(lines) + "\n")
     clf = StanceClassifier.from_pretrained(model, device="cpu")
     predict_file(clf, source, tmp_path / "local.jsonl", chunk_size=128, progress=False)
-    written = predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128)
+    written = predict_file_ray(
+        str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128, device="cpu"
+    )
     assert written == 1000
     local, remote = (tmp_path / "local.jsonl").read_bytes(), (tmp_path / "ray.jsonl").read_bytes()
     assert local == remote
@@ -69,6 +71,12 @@ def test_ray_engine_matches_the_local_engine_byte_for_byte(local_ray, tiny_class
         json.loads(line) for line in remote.decode().splitlines() if json.loads(line)["error"]
     ]
     assert len(errors) == 20
+    # An existing output is refused unless --overwrite says to replace it.
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128)
+    assert (tmp_path / "ray.jsonl").read_bytes() == remote
+    assert predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128,
+                            overwrite=True, device="cpu") == 1000  # fmt: skip
 
 
 def accelerate_launch(tiny_encoder_dir, tmp_path, processes):
@@ -128,4 +136,14 @@ def test_accelerate_two_processes_train_data_parallel(tiny_encoder_dir, tmp_path
     run = accelerate_launch(tiny_encoder_dir, tmp_path, 2)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["processes"] == 2
-    StanceClassifier.from_pretrained(run / "model", device="cpu")
+    assert metrics["history"][-1]["step"] == 4  # the processes stepped together, 4 times
+    import torch
+
+    from stance.modeling import StanceConfig, build_model
+
+    clf = StanceClassifier.from_pretrained(run / "model", device="cpu")
+    trained = clf.model
+    torch.manual_seed(clf.config.training["train"]["seed"])  # as train() seeds before building
+    fresh, _ = build_model(StanceConfig.from_dict({**clf.config.to_dict(), "temperature": 1.0}))
+    # The averaged gradients moved the weights away from where they started.
+    assert not all(a.equal(b) for a, b in zip(trained.head.parameters(), fresh.head.parameters()))

@@ -27,22 +27,60 @@ def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_encoder
     assert (run / "config.yaml").is_file() and (run / "metrics.json").is_file()
     assert result.model_dir == run / "model"
     clf = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
-    assert clf.config.temperature > 0 and "validation_macro_f1" in clf.config.metrics
+    assert clf.config.temperature != 1.0, "calibration fits a temperature on validation"
+    assert "validation_macro_f1" in clf.config.metrics
     card = (result.model_dir / "README.md").read_text()
     assert "neutral" in card and "validation_macro_f1" in card and "train.jsonl" in card
     prediction = clf.predict("Turkey says Haftar can no longer be trusted.", "Turkey", "Haftar")
     assert prediction.label in {"neutral", "support", "oppose"}
 
 
-def test_training_resumes_from_the_last_checkpoint(tiny_encoder_dir, tmp_path):
-    train(tiny_config(tiny_encoder_dir, tmp_path, "train.epochs=1", "train.max_steps=null",
-                      "data.max_train_samples=8"))  # fmt: skip
+def test_training_resumes_from_the_last_checkpoint(tiny_encoder_dir, tmp_path, monkeypatch):
+    import training.train as loop
+
+    extra = ("train.epochs=2", "train.max_steps=null", "data.max_train_samples=8")
+    validations = 0
+    real = loop.predict_logits
+
+    def killed_in_epoch_two(*args, **kwargs):
+        nonlocal validations
+        validations += 1
+        if validations == 2:  # the second epoch's validation: the job dies there
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "predict_logits", killed_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tiny_encoder_dir, tmp_path, *extra))
     state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
     assert state["epoch"] == 1
-    train(tiny_config(tiny_encoder_dir, tmp_path, "train.epochs=2", "train.max_steps=null",
-                      "data.max_train_samples=8"))  # fmt: skip
+    monkeypatch.setattr(loop, "predict_logits", real)
+    train(tiny_config(tiny_encoder_dir, tmp_path, *extra))
     state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
     assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+
+
+def test_resume_refuses_a_changed_config_naming_the_keys(tiny_encoder_dir, tmp_path):
+    train(tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8"))
+    changed = tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8",
+                          "train.learning_rate=3.0e-5")  # fmt: skip
+    with pytest.raises(ValueError, match=r"train.learning_rate: 5e-05 -> 3e-05.*--no-resume"):
+        train(changed)
+    # Starting over is the way out, and it trains under the new config.
+    result = train(changed, resume=False)
+    clf = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
+    assert clf.config.training["train"]["learning_rate"] == 3.0e-5
+
+
+def test_a_finished_run_is_reported_not_retrained_or_relabelled(tiny_encoder_dir, tmp_path):
+    config = tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8")
+    first = train(config)
+    card = (first.model_dir / "README.md").read_text()
+    weights = (first.model_dir / "model.safetensors").read_bytes()
+    again = train(config)
+    assert again.metrics["validation_macro_f1"] == first.metrics["validation_macro_f1"]
+    assert (first.model_dir / "README.md").read_text() == card
+    assert (first.model_dir / "model.safetensors").read_bytes() == weights
 
 
 def test_bad_training_rows_are_reported_not_dropped_silently(tiny_encoder_dir, tmp_path):
@@ -61,10 +99,15 @@ def test_bad_training_rows_are_reported_not_dropped_silently(tiny_encoder_dir, t
     assert "unknown label 'hostile'" in errors and "'Brazil' is not mentioned" in errors
 
 
-def test_length_grouped_batches_cover_every_index_once():
+def test_length_grouped_batches_cover_every_index_once_and_pad_little():
     lengths = [5, 50, 7, 48, 6, 49, 8, 51, 9]
     batches = length_grouped_batches(lengths, 2, seed=1)
     assert sorted(i for b in batches for i in b) == list(range(9))
+    # Sorted within the chunk, each batch pairs neighbours in length: the padding is the
+    # least any batching of these lengths into pairs can have.
+    padding = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches)
+    ordered = sorted(lengths)
+    assert padding == sum(ordered[k + 1] - ordered[k] for k in range(0, 8, 2))
 
 
 def test_temperature_scaling_cools_overconfident_logits():
@@ -75,6 +118,21 @@ def test_temperature_scaling_cools_overconfident_logits():
     logits = rng.normal(size=(400, 3))
     logits[np.arange(400), golds] += 1.0
     assert fit_temperature(logits * 10, golds) > 3.0
+
+
+def test_temperature_scaling_never_returns_nan():
+    import math
+
+    import numpy as np
+
+    # Logits whose every row is a tie: the NLL is flat and LBFGS can wander into NaN.
+    logits = np.zeros((50, 3), dtype=np.float32)
+    logits[:, 0] = np.nan
+    assert math.isfinite(fit_temperature(logits, np.zeros(50, dtype=int)))
+    from stance.modeling import StanceConfig
+
+    with pytest.raises(ValueError, match="positive number"):
+        StanceConfig(temperature=float("nan"))
 
 
 def test_evaluate_cli_prints_and_writes_json(tiny_classifier, tmp_path, capsys):
@@ -99,6 +157,14 @@ def test_evaluate_recovers_dse_labels(tiny_classifier, tmp_path):
     )
     result = evaluate(tiny_classifier, str(path))
     assert result["dse5"]["n"] == 2 and result["directed"]["n"] == 4
+    # The gold 5-way labels are recovered from the two directions of each row.
+    support = {label: int(r["support"]) for label, r in result["dse5"]["report"].items()
+               if label in result["dse5"]["labels"]}  # fmt: skip
+    assert support == {"neutral": 0, "positive p->q": 0, "positive q->p": 1,
+                       "negative p->q": 1, "negative q->p": 0}  # fmt: skip
+    directed = {label: int(result["directed"]["report"][label]["support"])
+                for label in ("neutral", "support", "oppose")}  # fmt: skip
+    assert directed == {"neutral": 2, "support": 1, "oppose": 1}
 
 
 @pytest.mark.slow
@@ -106,15 +172,14 @@ def test_minilm_overfits_32_examples():
     """The real encoder can fit a small set perfectly: the pipeline learns, direction included."""
     import torch
 
-    from stance.encoding import collate
+    from stance.encoding import collate, passage_unit
     from stance.io import load_passages
     from stance.modeling import StanceConfig, build_model
-    from training.data import group_passage
 
     torch.manual_seed(0)
     model, tokenizer = build_model(StanceConfig(encoder="minilm", max_length=256))
     passages = load_passages(ROOT / "data/corpus/train.jsonl").items
-    groups = [g for p in passages[:6] for g in group_passage(p, "all_pairs")]
+    groups = [passage_unit(p) for p in passages[:6]]
     from stance.encoding import encode
 
     inputs = [
@@ -171,13 +236,13 @@ def _dse_like_examples():
 def test_actor_triangles_are_found_across_texts_and_sampled_as_paths():
     import random
 
-    from stance.encoding import group_examples
+    from stance.encoding import example_units
     from training.consistency import Triangles, actor_key, path_index
 
     assert actor_key("The Tripoli government") == actor_key("the Tripoli government")
     assert actor_key("Haftar's") == "haftar"
     examples = _dse_like_examples()
-    groups = group_examples(examples, "all_pairs")
+    groups = example_units(examples)
     triangles = Triangles.find([g.rows for g in groups], examples)
     assert triangles.triangles == [("haftar", "tripoli government", "turkey")]
     rows, paths = triangles.sample(4, random.Random(0))
@@ -226,7 +291,13 @@ def test_training_with_the_consistency_loss(tiny_encoder_dir, tmp_path, caplog):
     result = train(tiny_config(tiny_encoder_dir, tmp_path, "train.consistency_weight=1.0"))
     found = [r.getMessage() for r in caplog.records if "actor triangles" in r.getMessage()]
     assert found and int(found[0].split()[3]) > 0
-    assert result.metrics["validation_macro_f1"] >= 0
+    # The loss is really added: the same run without it ends with other weights.
+    plain = train(tiny_config(tiny_encoder_dir, tmp_path / "plain"))
+    with_loss = StanceClassifier.from_pretrained(result.model_dir, device="cpu").model
+    without = StanceClassifier.from_pretrained(plain.model_dir, device="cpu").model
+    assert not all(
+        a.equal(b) for a, b in zip(with_loss.head.parameters(), without.head.parameters())
+    )
     with pytest.raises(ValueError, match="needs the labels 'support' and 'oppose'"):
         train(tiny_config(tiny_encoder_dir, tmp_path / "other", "train.consistency_weight=1.0",
                           "data.labels=[neutral, pro, con]"))  # fmt: skip

@@ -17,28 +17,16 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
+from stance.modeling import ModelSettings
 from stance.schema import DEFAULT_LABELS
 
-
-@dataclass
-class ModelSection:
-    """The model: encoder, mode and head.
-
-    ``context_pooling`` adds each pair's own attention-weighted context to the head's
-    input (ATLOP's localized context pooling; see :mod:`stance.modeling`). It is on by
-    default because validation chose it on DSE and on the corpus.
-    """
-
-    encoder: str = "minilm"
-    mode: str = "all_pairs"
-    max_length: int = 256
-    head_hidden: int | None = None
-    dropout: float = 0.1
-    context_pooling: bool = True
+ModelSection = ModelSettings
+"""The ``model:`` section is :class:`stance.modeling.ModelSettings`, the same dataclass a
+saved model's ``stance_config.json`` holds, so each setting is declared once."""
 
 
 @dataclass
@@ -48,9 +36,14 @@ class DataSection:
     ``format`` is ``passages`` (multi-actor JSONL, as the bundled corpus), ``examples``
     (directed examples in JSONL/CSV/Parquet) or ``dse`` (Park et al. 2021 TSV).
     Paths are relative to the directory you run from.
+
+    ``train_articles`` adds whole articles (the built ``data/articles`` format) to the
+    training data, read as windows of ``article_window`` sentences taken every
+    ``article_stride`` sentences (by default windows that do not overlap); see
+    :func:`training.articles.article_units`.
     """
 
-    format: str = "passages"
+    format: Literal["passages", "examples", "dse"] = "passages"
     train: str = "data/corpus/train.jsonl"
     validation: str = "data/corpus/validation.jsonl"
     test: dict[str, str] = field(default_factory=dict)
@@ -59,6 +52,9 @@ class DataSection:
     neutral: str = "neutral"
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    train_articles: str | None = None
+    article_window: int = 3
+    article_stride: int | None = None
 
 
 @dataclass
@@ -81,7 +77,7 @@ class TrainSection:
     warmup_ratio: float = 0.1
     max_grad_norm: float = 1.0
     gradient_accumulation_steps: int = 1
-    class_weights: str = "sqrt"
+    class_weights: Literal["sqrt", "inverse", "none"] = "sqrt"
     early_stopping_patience: int = 2
     consistency_weight: float = 0.0
     consistency_triangles: int = 4
@@ -92,7 +88,7 @@ class TrainSection:
     length_grouping: bool = True
     calibrate: bool = True
     device: str | None = None
-    mixed_precision: str = "no"
+    mixed_precision: Literal["no", "fp16", "bf16", "fp8"] = "no"
     torch_threads: int | None = None
 
 
@@ -127,20 +123,31 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
             except ValueError:
                 continue
         raise ValueError(f"{where}: expected {hint}, found {value!r}.")
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ValueError(f"{where}: expected one of {list(allowed)}, found {value!r}.")
+        return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint in (int, float, str, bool):
         if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
             raise ValueError(f"{where}: expected {hint.__name__}, found {value!r}.")
         return value
+    # Containers keep their values as they are; each is checked against the hint.
     if origin is dict:
         if not isinstance(value, dict):
             raise ValueError(f"{where}: expected a mapping, found {value!r}.")
-        return {str(k): str(v) for k, v in value.items()}
+        key_hint, value_hint = typing.get_args(hint) or (Any, Any)
+        return {
+            _check_type(k, key_hint, f"{where} key"): _check_type(v, value_hint, f"{where}.{k}")
+            for k, v in value.items()
+        }
     if origin is list:
         if not isinstance(value, list):
             raise ValueError(f"{where}: expected a list, found {value!r}.")
-        return [str(v) for v in value]
+        (item_hint,) = typing.get_args(hint) or (Any,)
+        return [_check_type(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
 
 

@@ -33,7 +33,7 @@ from itertools import combinations, permutations
 
 import torch
 
-from stance.actors import fold
+from stance.names import fold
 from stance.schema import StanceExample
 
 #: (dataset row, pair slot in that row): where one directed edge is scored.

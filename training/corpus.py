@@ -35,27 +35,40 @@ def find_surface(text: str, surface: str) -> list[Span]:
     return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
 
 
-def raw_to_passage(raw: dict[str, Any]) -> Passage:
-    """Turn a raw authoring record into a :class:`Passage` with character spans."""
-    text = raw["text"]
+def surface_spans(
+    text: str, surfaces: dict[str, Iterable[str]], ident: Any
+) -> dict[str, list[Span]]:
+    """Every mention of every actor from its surface strings: all occurrences on word
+    boundaries, overlaps resolved to the longest (a shorter match inside a longer one is
+    part of that mention, not another).
+
+    Raises:
+        ValueError: An actor has no surface string in the text.
+    """
     candidates: list[tuple[int, int, str]] = []
-    for name, surfaces in raw["actors"].items():
-        for surface in {name, *surfaces} if name in text else set(surfaces):
+    for name, forms in surfaces.items():
+        for surface in {name, *forms} if name in text else set(forms):
             candidates += [(s, e, name) for s, e in find_surface(text, surface)]
-    # Longest match first; a shorter one inside it is part of that mention, not another.
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     taken: list[tuple[int, int, str]] = []
     for start, end, name in candidates:
         if all(end <= s or start >= e for s, e, _ in taken):
             taken.append((start, end, name))
-    spans: dict[str, list[Span]] = {name: [] for name in raw["actors"]}
+    spans: dict[str, list[Span]] = {name: [] for name in surfaces}
     for start, end, name in taken:
         spans[name].append((start, end))
-    actors = []
     for name, found in spans.items():
         if not found:
-            raise ValueError(f"{raw.get('id')}: actor {name!r} has no surface string in the text.")
-        actors.append(ActorMentions(name, tuple(sorted(found))))
+            raise ValueError(f"{ident}: actor {name!r} has no surface string in the text.")
+        found.sort()
+    return spans
+
+
+def raw_to_passage(raw: dict[str, Any]) -> Passage:
+    """Turn a raw authoring record into a :class:`Passage` with character spans."""
+    text = raw["text"]
+    spans = surface_spans(text, raw["actors"], raw.get("id"))
+    actors = [ActorMentions(name, tuple(found)) for name, found in spans.items()]
     stances = {}
     for source, target, label in raw["stances"]:
         if (source, target) in stances:
@@ -194,6 +207,16 @@ def statistics(passages: list[Passage]) -> dict[str, Any]:
     }
 
 
+def print_report(report: Report, command: str) -> int:
+    """Print a validation report's counts; with ``validate``, its problems and exit 1 if any."""
+    print(json.dumps(report.counts, indent=2, ensure_ascii=False))
+    if command == "validate":
+        for problem in report.problems:
+            print("PROBLEM", problem, file=sys.stderr)
+        return 1 if report.problems else 0
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.corpus", description=__doc__)
     parser.add_argument("command", choices=["build", "validate", "stats"])
@@ -202,13 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         print(json.dumps(build(args.root)))
         return 0
-    report = validate(args.root)
-    print(json.dumps(report.counts, indent=2, ensure_ascii=False))
-    if args.command == "validate":
-        for problem in report.problems:
-            print("PROBLEM", problem, file=sys.stderr)
-        return 1 if report.problems else 0
-    return 0
+    return print_report(validate(args.root), args.command)
 
 
 if __name__ == "__main__":

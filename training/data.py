@@ -1,18 +1,30 @@
-"""Dataset preparation: read a split, group its examples by text, encode through `datasets`.
+"""Dataset preparation: read a split into reading units, plan and encode their passes.
 
-Each row of a prepared ``datasets.Dataset`` is one encoded text with every labelled pair
-it holds: ``input_ids``, ``actor_positions``, ``pairs``, ``labels`` and ``rows`` (indices
-back into the split's example list, for evaluation).
+A split is read into reading units (:class:`stance.encoding.Group`): a passage knows all
+its actors, a directed example its source and target. Every unit goes through the one
+planner, :func:`stance.encoding.plan`, as at inference. Each row of a prepared
+``datasets.Dataset`` is one encoded pass with every labelled pair it scores:
+``input_ids``, ``actor_positions``, ``pairs``, ``labels``, ``rows`` (indices back into the
+split's example list), ``unit`` (the reading unit it reads) and ``full`` (whether it
+reads the unit with all its actors known).
+
+The first rows (``full`` true) read each unit as inference does. With
+``training`` and ``model.other_actors`` ``mixed`` or ``unmarked`` in ``all_pairs``
+mode, further rows read each unordered pair of a passage with only its two actors
+known, as ``predict(text, source, target)`` reads a text; the training loop draws
+among them each epoch (:func:`epoch_rows`).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from stance.classifier import with_spans
-from stance.encoding import Group, Markers, encode, group_examples, group_passage
+from stance.encoding import Group, InputEncoder, Markers, example_units, passage_unit, plan
 from stance.io import RowError, load_dse, load_examples, load_passages
 from stance.schema import LabelSet, StanceExample
 from training.config import Config
@@ -22,39 +34,39 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Split:
-    """A loaded split: its examples, the encoded dataset, and the rows that failed."""
+    """A loaded split: its examples, their reading units, the encoded dataset, and the
+    rows that failed."""
 
     name: str
     path: str
     examples: list[StanceExample]
+    units: list[Group]
     dataset: Any
     errors: list[RowError] = field(default_factory=list)
 
 
-def read_groups(
+def read_units(
     path: str, config: Config, labels: LabelSet, limit: int | None = None
 ) -> tuple[list[StanceExample], list[Group], list[RowError]]:
-    """Read a split as directed examples and the groups the model encodes them in.
+    """Read a split as directed examples and the reading units that hold them.
 
-    Passages become one group each (every actor marked, all pairs scored), as
-    ``analyze`` sees text; directed examples are grouped by text and actor pair. Bad rows
-    are collected, not raised, so they can be reported together.
+    A passage is one unit that knows all its actors (as ``analyze`` reads a window);
+    directed examples are grouped by text and actor pair (as ``predict`` reads them). Bad
+    rows are collected, not raised, so they can be reported together.
     """
-    fmt, mode = config.data.format, config.model.mode
+    fmt = config.data.format
     if fmt == "passages":
         passages = load_passages(path, labels=labels, lenient=True)
         examples: list[StanceExample] = []
-        groups: list[Group] = []
+        units: list[Group] = []
         for passage in passages.items[:limit] if limit else passages.items:
-            groups += group_passage(passage, mode, first_row=len(examples))
+            units.append(passage_unit(passage, len(examples), labels.neutral))
             examples += passage.examples(labels.neutral)
-        return examples, groups, list(passages.errors)
+        return examples, units, list(passages.errors)
     if fmt == "dse":
         loaded = load_dse(path, lenient=True)
-    elif fmt == "examples":
-        loaded = load_examples(path, columns=config.data.columns, labels=labels, lenient=True)
     else:
-        raise ValueError(f"Unknown data.format {fmt!r}; expected passages, examples or dse.")
+        loaded = load_examples(path, columns=config.data.columns, labels=labels, lenient=True)
     errors = list(loaded.errors)
     examples = []
     for index, example in enumerate(loaded.items[:limit] if limit else loaded.items):
@@ -65,7 +77,43 @@ def read_groups(
             examples.append(with_spans(example))
         except ValueError as err:
             errors.append(RowError(path, None, f"example {example.id or index}: {err}"))
-    return examples, group_examples(examples, mode), errors
+    return examples, example_units(examples), errors
+
+
+def two_known_units(unit: Group) -> list[Group]:
+    """The unit read as each of its unordered pairs alone: only that pair's actors known."""
+    if len(unit.actors) <= 2:
+        return []
+    return [unit.sub(indices) for indices in unit.unordered_pairs()]
+
+
+def epoch_rows(dataset: Any, other_actors: str, seed: int) -> list[int]:
+    """The rows one training epoch reads: each unit once, as ``other_actors`` says.
+
+    ``marked`` reads every unit with all its actors known; ``unmarked`` reads a unit with
+    more than two actors as one of its unordered pairs alone, drawn at random; ``mixed``
+    draws between the two with equal odds.
+    """
+    full = dataset["full"]
+    units = dataset["unit"]
+    own: dict[int, int] = {}
+    alone: dict[int, list[int]] = {}
+    for row, (unit, is_full) in enumerate(zip(units, full)):
+        if is_full:
+            own.setdefault(unit, row)
+        else:
+            alone.setdefault(unit, []).append(row)
+    if other_actors == "marked" or not alone:
+        return [row for row, is_full in enumerate(full) if is_full]
+    rng = random.Random(seed)
+    chosen = []
+    for unit in sorted({*own, *alone}):
+        pairs = alone.get(unit, [])
+        if pairs and (other_actors == "unmarked" or rng.random() < 0.5):
+            chosen.append(rng.choice(pairs))
+        else:
+            chosen.append(own[unit])
+    return chosen
 
 
 def prepare_split(
@@ -75,36 +123,56 @@ def prepare_split(
     tokenizer: Any,
     markers: Markers,
     limit: int | None = None,
+    training: bool = False,
+    two_known: bool = False,
 ) -> Split:
-    """Load, resolve spans, group and encode one split.
+    """Load, resolve spans, plan and encode one split.
 
     Rows that cannot be used (bad rows, actors not in the text, texts over the length
     limit) are collected in ``Split.errors`` and logged; none is dropped silently.
+    ``training`` adds the two-known readings that ``model.other_actors`` draws from
+    (``two_known`` adds them whatever it says, to evaluate on them).
     """
     labels = LabelSet(tuple(config.data.labels), config.data.neutral)
-    examples, groups, errors = read_groups(path, config, labels, limit)
+    examples, units, errors = read_units(path, config, labels, limit)
+    if training and config.data.train_articles:
+        from training.articles import article_units, read_jsonl
+
+        for record in read_jsonl(Path(config.data.train_articles)):
+            more, windows = article_units(record, config.data.article_window,
+                                          config.data.article_stride, len(examples), labels.neutral)  # fmt: skip
+            examples += more
+            units += windows
+    mode = config.model.mode
+    passes: list[tuple[Group, int, bool]] = [
+        (g, k, True) for k, unit in enumerate(units) for g in plan(unit, mode)
+    ]
+    if mode == "all_pairs" and (two_known or (training and config.model.other_actors != "marked")):
+        passes += [
+            (g, k, False)
+            for k, unit in enumerate(units)
+            for sub in two_known_units(unit)
+            for g in plan(sub, mode)
+        ]
+    encoder = InputEncoder(tokenizer, mode, config.model.max_length, markers)
     from datasets import Dataset
 
     raw = Dataset.from_dict(
         {
-            "text": [g.text for g in groups],
-            "spans": [[list(map(list, s)) for s in g.spans] for g in groups],
-            "pairs": [[list(p) for p in g.pairs] for g in groups],
-            "labels": [[labels.id(str(label)) for label in g.labels] for g in groups],
-            "rows": [g.rows for g in groups],
+            "text": [g.text for g, _, _ in passes],
+            "spans": [[list(map(list, s)) for s in g.spans] for g, _, _ in passes],
+            "pairs": [[list(p) for p in g.pairs] for g, _, _ in passes],
+            "labels": [[labels.id(str(label)) for label in g.labels] for g, _, _ in passes],
+            "rows": [g.rows for g, _, _ in passes],
+            "unit": [k for _, k, _ in passes],
+            "full": [full for _, _, full in passes],
         }
     )
 
     def encode_row(row: dict[str, Any]) -> dict[str, Any]:
+        group = Group(row["text"], [], [[tuple(s) for s in spans] for spans in row["spans"]])
         try:
-            encoded = encode(
-                row["text"],
-                [[tuple(s) for s in spans] for spans in row["spans"]],
-                tokenizer,
-                mode=config.model.mode,
-                max_length=config.model.max_length,
-                markers=markers,
-            )
+            encoded = encoder(group)
         except ValueError as err:
             return {"input_ids": [], "actor_positions": [], "length": 0, "error": str(err)}
         return {
@@ -117,6 +185,8 @@ def prepare_split(
     dataset = raw.map(encode_row, desc=f"encode {name}")
     failed = [i for i, error in enumerate(dataset["error"]) if error]
     for i in failed:
+        if not dataset[i]["full"]:
+            continue  # a two-known reading of a unit whose full reading is reported
         rows = dataset[i]["rows"]
         errors.append(
             RowError(
@@ -124,10 +194,11 @@ def prepare_split(
             )
         )
     if failed:
-        dataset = dataset.select([i for i in range(len(dataset)) if i not in set(failed)])
+        dropped = set(failed)
+        dataset = dataset.select([i for i in range(len(dataset)) if i not in dropped])
     if errors:
         logger.warning(
             "%s (%s): %d rows could not be used; first: %s", name, path, len(errors), errors[0]
         )
     dataset = dataset.remove_columns(["spans", "error"])
-    return Split(name, path, examples, dataset, errors)
+    return Split(name, path, examples, units, dataset, errors)

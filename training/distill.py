@@ -7,7 +7,8 @@ is the natural teacher for an all-pairs student: the student keeps its one-pass 
 learns from the teacher's view of each pair.
 
 ``train.distill_from`` names a trained model directory. Before the first epoch the
-teacher scores every directed training example in its own mode (its calibrated
+teacher reads every training unit through the one planner, as the student does, and
+scores every directed training example in its own mode (its calibrated
 probabilities are the soft targets; they are cached in the run directory, so a resumed
 run does not score them again). Each step then minimises
 
@@ -22,26 +23,33 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from stance.classifier import StanceClassifier
-from stance.schema import LabelSet, StanceExample
+from stance.schema import LabelSet
+
+if TYPE_CHECKING:
+    from training.data import Split
 
 logger = logging.getLogger(__name__)
 
 
 def teacher_probabilities(
     teacher_dir: str | Path,
-    examples: list[StanceExample],
+    split: Split,
     labels: LabelSet,
     cache: Path,
     device: torch.device | str | None = None,
     batch_size: int = 64,
 ) -> np.ndarray:
-    """The teacher's calibrated probabilities ``[len(examples), len(labels)]``.
+    """The teacher's calibrated probabilities ``[len(split.examples), len(labels)]``.
+
+    The teacher reads the split's units (each passage with all its actors known, each
+    directed example with its pair), planned in the teacher's own mode.
 
     Columns follow ``labels``; the result is cached at ``cache`` (``.npy``, with a
     ``.json`` beside it naming the teacher) and reused only for the same teacher and
@@ -50,6 +58,7 @@ def teacher_probabilities(
     Raises:
         ValueError: The teacher's labels are not the student's.
     """
+    examples = split.examples
     source = {"teacher": str(Path(teacher_dir).resolve()), "examples": len(examples)}
     record = cache.with_suffix(".json")
     if cache.is_file() and record.is_file() and json.loads(record.read_text()) == source:
@@ -69,15 +78,17 @@ def teacher_probabilities(
         teacher_dir,
         teacher.config.mode,
     )
-    results = teacher.predict_rows(examples, batch_size=batch_size, progress=True)
+    columns = [teacher.labels.id(name) for name in labels]
     probs = np.zeros((len(examples), len(labels)), dtype=np.float32)
     failed = 0
-    for row, (example, result) in enumerate(zip(examples, results)):
-        if isinstance(result, ValueError):
-            probs[row, labels.id(str(example.label))] = 1.0
-            failed += 1
-        else:
-            probs[row] = [result.scores[name] for name in labels]
+    scored = teacher.score_units(split.units, batch_size=batch_size, progress=True)
+    for unit, result in zip(split.units, scored):
+        for k, row in enumerate(unit.rows):
+            if isinstance(result, ValueError):
+                probs[row, labels.id(str(examples[row].label))] = 1.0
+                failed += 1
+            else:
+                probs[row] = result[k][columns]
     if failed:
         logger.warning(
             "The teacher could not score %d of %d examples; they keep their gold label.",

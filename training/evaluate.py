@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from stance.classifier import StanceClassifier
-from stance.io import DSE_LABELS, detect_format, dse_label, load_examples, load_passages
-from stance.schema import StanceExample, StancePrediction
+from stance.encoding import passage_unit
+from stance.io import (
+    DSE_FROM_DIRECTED,
+    DSE_LABELS,
+    detect_format,
+    dse_label,
+    load_examples,
+    load_passages,
+)
+from stance.schema import Passage, StanceExample, StancePrediction
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +62,44 @@ def dse_scores(
         row, direction = str(example.id).split(":")
         rows.setdefault(row, {})[direction] = (example.label, prediction.scores)
     golds, preds = [], []
-    gold_of = {("neutral", "neutral"): 0, ("support", "neutral"): 1, ("neutral", "support"): 2,
-               ("oppose", "neutral"): 3, ("neutral", "oppose"): 4}  # fmt: skip
     for both in rows.values():
-        golds.append(DSE_LABELS[gold_of[(both["pq"][0], both["qp"][0])]])
+        golds.append(DSE_LABELS[DSE_FROM_DIRECTED[(both["pq"][0], both["qp"][0])]])
         preds.append(DSE_LABELS[dse_label(both["pq"][1], both["qp"][1], threshold)])
     return scores(golds, preds, DSE_LABELS)
 
 
-def load_eval_examples(path: str, neutral: str = "neutral") -> list[StanceExample]:
-    if detect_format(path) == "jsonl":
-        # A passage file (the bundled corpus) or a directed-example file.
-        with open(path, encoding="utf-8") as handle:
-            first = json.loads(next(handle, "{}") or "{}")
-        if "actors" in first:
-            return [ex for p in load_passages(path) for ex in p.examples(neutral)]
-    return list(load_examples(path))
+def read_passages(path: str) -> list[Passage] | None:
+    """The passages of a passage file (the bundled corpus), or ``None`` for other files."""
+    if detect_format(path) != "jsonl":
+        return None
+    with open(path, encoding="utf-8") as handle:
+        first = json.loads(next(handle, "{}") or "{}")
+    return list(load_passages(path)) if "actors" in first else None
+
+
+def predict_passages(
+    classifier: StanceClassifier, passages: Sequence[Passage], batch_size: int = 64
+) -> tuple[list[StanceExample], list[StancePrediction]]:
+    """Every directed example of ``passages`` with its prediction, each passage read with
+    all its actors known, as training validation reads it.
+
+    Raises:
+        ValueError: A passage cannot be read (too long for the encoder, say).
+    """
+    neutral = classifier.labels.neutral
+    examples: list[StanceExample] = []
+    units = []
+    for passage in passages:
+        units.append(passage_unit(passage, len(examples), neutral))
+        examples += passage.examples(neutral)
+    predictions: list[StancePrediction | None] = [None] * len(examples)
+    scored = classifier.score_units(units, batch_size=batch_size, progress=True)
+    for passage, unit, probs in zip(passages, units, scored):
+        if isinstance(probs, ValueError):
+            raise ValueError(f"Passage {passage.id}: {probs}") from probs
+        for (i, j), row, p in zip(unit.pairs, unit.rows, probs):
+            predictions[row] = classifier.prediction(unit.actors[i], unit.actors[j], p)
+    return examples, [p for p in predictions if p is not None]
 
 
 def evaluate(
@@ -81,11 +111,20 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score ``classifier`` on the file at ``path`` (passages, examples or DSE).
 
-    ``predictions`` may be given to re-score without predicting again.
+    A passage is read with all its actors known, a directed example with its source and
+    target, as training and its validation read them. ``predictions`` may be given to
+    re-score without predicting again.
     """
-    examples = load_eval_examples(path, classifier.labels.neutral)
+    passages = read_passages(path)
+    if passages is not None:
+        examples, predicted = predict_passages(classifier, passages, batch_size)
+    else:
+        examples = list(load_examples(path))
+        predicted = None
     if predictions is None:
-        predictions = classifier.predict_batch(examples, batch_size=batch_size, progress=True)
+        predictions = predicted or classifier.predict_batch(
+            examples, batch_size=batch_size, progress=True
+        )
     result: dict[str, Any] = {
         "data": path,
         "directed": scores(

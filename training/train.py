@@ -29,7 +29,7 @@ from stance.encoding import ModelInput, collate
 from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
 from training.config import Config, load_config
 from training.consistency import Triangles, path_index, transitivity_loss
-from training.data import Split, prepare_split
+from training.data import Split, epoch_rows, prepare_split
 from training.distill import distillation_loss, teacher_probabilities
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,12 @@ def fit_temperature(logits: np.ndarray, golds: np.ndarray) -> float:
         return loss
 
     optimizer.step(closure)
-    return float(log_t.detach().exp().clamp(0.05, 20.0))
+    fitted = float(log_t.detach().exp().clamp(0.05, 20.0))
+    if not math.isfinite(fitted):
+        # LBFGS can step into NaN on degenerate logits; no scaling beats a NaN one.
+        logger.warning("Temperature scaling did not converge; keeping temperature 1.0.")
+        return 1.0
+    return fitted
 
 
 @dataclass
@@ -144,6 +149,14 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     accelerator = Accelerator(cpu=cpu, mixed_precision=t.mixed_precision)
     main = accelerator.is_main_process
     run = Path(t.output_dir)
+    checkpoint = run / "checkpoint"
+    resuming = resume and (checkpoint / "trainer_state.json").is_file()
+    if resuming:
+        check_resumable(run, config)
+        finished = finished_metrics(run, config)
+        if finished is not None:
+            logger.info("%s has finished training; its model is %s", run, run / "model")
+            return TrainResult(run / "model", finished)
     if main:
         run.mkdir(parents=True, exist_ok=True)
         config.save(run / "config.yaml")
@@ -152,20 +165,14 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     set_seed(t.seed)
     device = accelerator.device
 
-    stance_config = StanceConfig(
-        encoder=config.model.encoder,
+    stance_config = StanceConfig.from_settings(
+        config.model,
         labels=list(config.data.labels),
         neutral=config.data.neutral,
-        mode=config.model.mode,
-        max_length=config.model.max_length,
-        head_hidden=config.model.head_hidden,
-        dropout=config.model.dropout,
-        context_pooling=config.model.context_pooling,
         training=config.to_dict(),
     )
-    checkpoint = run / "checkpoint"
     state: dict[str, Any] = {"epoch": 0, "best": -1.0, "bad_epochs": 0, "history": []}
-    if resume and (checkpoint / "trainer_state.json").is_file():
+    if resuming:
         model, tokenizer = load_model(checkpoint, device)
         state = json.loads((checkpoint / "trainer_state.json").read_text())
         logger.info("Resuming from %s after epoch %d", checkpoint, state["epoch"])
@@ -176,7 +183,13 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     pad_id = tokenizer.pad_token_id or 0
 
     train_split = prepare_split(
-        "train", config.data.train, config, tokenizer, markers, config.data.max_train_samples
+        "train",
+        config.data.train,
+        config,
+        tokenizer,
+        markers,
+        config.data.max_train_samples,
+        training=True,
     )
     valid_split = prepare_split(
         "validation",
@@ -193,7 +206,8 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     if main:
         _write_errors(run, [train_split, valid_split, *test_splits])
     n_labels = len(stance_config.labels)
-    weights = class_weights(train_split.dataset, n_labels, t.class_weights)
+    full_rows = [i for i, full in enumerate(train_split.dataset["full"]) if full]
+    weights = class_weights(train_split.dataset.select(full_rows), n_labels, t.class_weights)
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device) if weights is not None else None)
     triangles, signs, pair_counts = None, (0, 0), []
     if t.consistency_weight > 0:
@@ -205,8 +219,10 @@ def train(config: Config, resume: bool = True) -> TrainResult:
                 f"data.labels is {list(label_set.labels)}. Set train.consistency_weight=0."
             )
         signs = (label_set.id("support"), label_set.id("oppose"))
-        triangles = Triangles.find(train_split.dataset["rows"], train_split.examples)
-        pair_counts = [len(p) for p in train_split.dataset["pairs"]]
+        # Full readings come first in the dataset, so their indices are dataset rows.
+        full_data = train_split.dataset.select(full_rows)
+        triangles = Triangles.find(full_data["rows"], train_split.examples)
+        pair_counts = [len(p) for p in full_data["pairs"]]
         logger.info("Transitive consistency over %d actor triangles", len(triangles.triangles))
         if not triangles.triangles:
             logger.warning("No actor triangles in the training data; the consistency loss is 0.")
@@ -219,20 +235,20 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         cache = run / "teacher_probs.npy"
         if main:
             teacher_probabilities(
-                t.distill_from, train_split.examples, stance_config.label_set, cache, device
+                t.distill_from, train_split, stance_config.label_set, cache, device
             )
         accelerator.wait_for_everyone()
         train_rows = train_split.dataset["rows"]
         soft_targets = torch.from_numpy(
             teacher_probabilities(
-                t.distill_from, train_split.examples, stance_config.label_set, cache, device
+                t.distill_from, train_split, stance_config.label_set, cache, device
             )
         )
 
     lengths = train_split.dataset["length"]
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(
-        math.ceil(len(lengths) / t.batch_size) // world / t.gradient_accumulation_steps
+        math.ceil(len(full_rows) / t.batch_size) // world / t.gradient_accumulation_steps
     )
     total_steps = t.max_steps or steps_per_epoch * t.epochs
     head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
@@ -267,10 +283,15 @@ def train(config: Config, resume: bool = True) -> TrainResult:
             break
         model.train()
         torch.manual_seed(t.seed + epoch)
+        # Each epoch reads every unit once, as model.other_actors says (training/data.py).
+        chosen = epoch_rows(train_split.dataset, config.model.other_actors, t.seed + epoch)
         if t.length_grouping:
-            batches = length_grouped_batches(lengths, t.batch_size, t.seed + epoch)
+            grouped = length_grouped_batches(
+                [lengths[i] for i in chosen], t.batch_size, t.seed + epoch
+            )
+            batches = [[chosen[i] for i in batch] for batch in grouped]
         else:
-            order = list(range(len(lengths)))
+            order = list(chosen)
             random.Random(t.seed + epoch).shuffle(order)
             batches = [order[i : i + t.batch_size] for i in range(0, len(order), t.batch_size)]
         if world > 1:  # the same number of batches on every process, or DDP waits forever
@@ -322,7 +343,6 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         score = macro_f1(logits, golds, n_labels)
         state["history"].append({"epoch": epoch + 1, "step": step, "validation_macro_f1": score})
         logger.info("epoch %d: validation macro-F1 %.4f", epoch + 1, score)
-        tqdm.write(f"epoch {epoch + 1}: validation macro-F1 {score:.4f}")
         improved = score > state["best"]
         if improved:
             state["best"], state["bad_epochs"] = score, 0
@@ -356,9 +376,16 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         if train_seconds and seen
         else None,
         "train_examples": len(train_split.examples),
-        "train_texts": len(lengths),
+        "train_texts": len(full_rows),
         "processes": world,
     }
+    if config.model.mode == "all_pairs":
+        # The same validation examples read as predict() reads them: each pair alone.
+        alone = prepare_split("validation (two known)", config.data.validation, config,
+                              tokenizer, markers, config.data.max_eval_samples, training=True,
+                              two_known=True)  # fmt: skip
+        two_logits, two_golds, _ = predict_logits(best, two_known_rows(alone), pad_id, device)
+        metrics["validation_two_known_macro_f1"] = macro_f1(two_logits, two_golds, n_labels)
     # Reported, never used for selection.
     for split in test_splits:
         test_logits, test_golds, _ = predict_logits(best, split.dataset, pad_id, device)
@@ -376,6 +403,80 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         )
     accelerator.wait_for_everyone()
     return TrainResult(model_dir, metrics)
+
+
+CHANGEABLE_ON_RESUME = {"train.device", "train.torch_threads", "train.output_dir", "data.test"}
+"""Config keys a resumed run may change: where it runs and lives, and what it reports at the end."""
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and prefix == "":
+            flat.update(_flatten(value, f"{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_resumable(run: Path, config: Config) -> None:
+    """Refuse to resume ``run`` under a config other than the one that made it.
+
+    Raises:
+        ValueError: Naming every key that differs, and the two ways out.
+    """
+    saved_path = run / "config.yaml"
+    if not saved_path.is_file():
+        raise ValueError(
+            f"{run} has a checkpoint but no config.yaml saying what made it, so it cannot be "
+            "resumed safely. Start over with --no-resume, or set a new train.output_dir."
+        )
+    import yaml
+
+    saved = _flatten(yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {})
+    wanted = _flatten(config.to_dict())
+    differ = sorted(
+        key
+        for key in set(saved) | set(wanted)
+        if key not in CHANGEABLE_ON_RESUME and saved.get(key) != wanted.get(key)
+    )
+    if differ:
+        changes = "; ".join(f"{k}: {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
+        raise ValueError(
+            f"{run} was trained with another config, so its checkpoint cannot be resumed "
+            f"under this one ({changes}). Start over with --no-resume, or set a new "
+            "train.output_dir (e.g. --set train.output_dir=runs/NEW)."
+        )
+
+
+def finished_metrics(run: Path, config: Config) -> dict[str, Any] | None:
+    """The metrics of a run that has already finished under this config, else ``None``."""
+    state = json.loads((run / "checkpoint" / "trainer_state.json").read_text())
+    t = config.train
+    done = (
+        state["epoch"] >= t.epochs
+        or state["bad_epochs"] >= t.early_stopping_patience
+        or bool(t.max_steps and state.get("step", 0) >= t.max_steps)
+    )
+    metrics_path = run / "metrics.json"
+    if not done or not metrics_path.is_file():
+        return None
+    metrics = json.loads(metrics_path.read_text())
+    metrics.pop("history", None)
+    return dict(metrics)
+
+
+def two_known_rows(split: Split) -> Any:
+    """The rows of a split prepared with ``two_known`` that read every example with only
+    its own pair known: the two-known readings, and the units that have two actors."""
+    dataset = split.dataset
+    has_alone = {u for u, full in zip(dataset["unit"], dataset["full"]) if not full}
+    keep = [
+        i
+        for i, (u, full) in enumerate(zip(dataset["unit"], dataset["full"]))
+        if not full or u not in has_alone
+    ]
+    return dataset.select(keep)
 
 
 def _data_summary(config: Config, *splits: Split) -> str:

@@ -2,13 +2,12 @@
 
     python -m training.benchmarks.aggregation --model runs/default/model --data data/corpus/validation.jsonl
 
-Each passage is analysed as if it were an article (sentences, sliding windows, the model
-on every window), and the aggregated edge of every ordered actor pair is scored against
-the gold labels with directed macro-F1. Two rules are compared:
-
-* ``max``: a label's score is its highest probability over the windows; the edge takes
-  the stronger non-neutral label if its score reaches the threshold;
-* ``vote``: the same, but only windows whose most probable label is that label count.
+Each passage is read as ``analyze`` reads an article, through the library itself
+(:meth:`StanceClassifier.score_document`: sentences, sliding windows, the planned passes,
+with the passage's gold mentions), and its graph is built by :func:`stance.graph.build_graph`
+under each aggregation rule (:data:`stance.graph.RULES`) and threshold. Every ordered actor
+pair is scored against the gold labels with directed macro-F1 (a pair with no edge is
+neutral). Works for models of either mode.
 
 Run it on validation only: the test split stays untouched for reporting.
 """
@@ -16,54 +15,15 @@ Run it on validation only: the test split stays untouched for reporting.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-import numpy as np
-
-from stance.actors import Mention
 from stance.classifier import StanceClassifier
-from stance.graph import split_sentences, window_group, windows
+from stance.document import passage_mentions
+from stance.graph import RULES, build_graph
 from stance.io import load_passages
 from training.benchmarks import provenance, table, write_results
 from training.evaluate import scores
 
-
-def window_probs(
-    clf: StanceClassifier, passages: list[Any], size: int
-) -> list[dict[tuple[str, str], list[np.ndarray]]]:
-    """For each passage, every ordered pair's probabilities in each window holding both."""
-    out = []
-    for passage in passages:
-        mentions = sorted(
-            (Mention(a.name, s, e, passage.text[s:e]) for a in passage.actors for s, e in a.spans),
-            key=lambda m: m.start,
-        )
-        groups = [
-            g
-            for start, end in windows(split_sentences(passage.text), size)
-            if (g := window_group(passage.text, mentions, start, end)) is not None
-        ]
-        probs = clf.score_inputs([clf.encode_group(g) for g in groups], [g.pairs for g in groups])
-        found: dict[tuple[str, str], list[np.ndarray]] = {}
-        for group, p in zip(groups, probs):
-            for (i, j), row in zip(group.pairs, p):
-                found.setdefault((group.actors[i], group.actors[j]), []).append(row)
-        out.append(found)
-    return out
-
-
-def decide(
-    rows: list[np.ndarray], labels: tuple[str, ...], neutral: str, rule: str, threshold: float
-) -> str:
-    best_label, best_score = neutral, 0.0
-    for k, name in enumerate(labels):
-        if name == neutral:
-            continue
-        usable = [r[k] for r in rows if rule == "max" or int(r.argmax()) == k]
-        score = max(usable, default=0.0)
-        if score >= threshold and score > best_score:
-            best_label, best_score = name, score
-    return best_label
+THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,24 +35,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     clf = StanceClassifier.from_pretrained(args.model)
     passages = load_passages(args.data).items
-    labels, neutral = clf.labels.labels, clf.labels.neutral
+    labels, neutral = clf.labels, clf.labels.neutral
     results = []
     for size in (1, 2, 3):
-        per_passage = window_probs(clf, passages, size)
-        for rule in ("max", "vote"):
-            for threshold in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        scored = [
+            clf.score_document(p.text, list(p.actor_names), size, mentions=passage_mentions(p))
+            for p in passages
+        ]
+        for rule in RULES:
+            for threshold in THRESHOLDS:
                 golds, preds = [], []
-                for passage, found in zip(passages, per_passage):
+                for passage, (reading, probs) in zip(passages, scored):
+                    graph = build_graph(reading, probs, labels, threshold, rule)
+                    found = {(e.source, e.target): e.label for e in graph.edges}
                     for s in passage.actor_names:
                         for t in passage.actor_names:
-                            if s == t:
-                                continue
-                            golds.append(passage.label(s, t, neutral))
-                            rows = found.get((s, t), [])
-                            preds.append(
-                                decide(rows, labels, neutral, rule, threshold) if rows else neutral
-                            )
-                result = scores(golds, preds, labels)
+                            if s != t:
+                                golds.append(passage.label(s, t, neutral))
+                                preds.append(found.get((s, t), neutral))
+                result = scores(golds, preds, labels.labels)
                 results.append({"window": size, "rule": rule, "threshold": threshold,
                                 "macro_f1": result["macro_f1"], "micro_f1": result["micro_f1"]})  # fmt: skip
     best = max(results, key=lambda r: r["macro_f1"])
@@ -103,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *provenance(),
         f"- Run: model `{args.model}`; data `{args.data}` "
-        f"({len(passages)} passages analysed as articles)",
+        f"({len(passages)} passages read as articles through `score_document` and `build_graph`)",
         f"- Best: window {best['window']}, rule `{best['rule']}`, threshold {best['threshold']} "
         f"(directed macro-F1 {100 * best['macro_f1']:.1f}); the top ten:",
         "",

@@ -16,9 +16,10 @@ import argparse
 import time
 from typing import Any
 
-from stance.actors import Actor, Actors, find_mentions
+from stance.actors import Actor, Actors
 from stance.discovery import discover_actors, load_pipeline
 from stance.io import load_passages
+from stance.mentions import find_mentions
 from training.benchmarks import provenance, table, write_results
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from stance.classifier import StanceClassifier
 from stance.encoding import mark
-from stance.io import DSE_LABELS, parse_dse_sentence
+from stance.io import DSE_LABELS, load_examples, parse_dse_sentence
 from training.benchmarks import machine, provenance, table, today, write_results
 from training.config import load_config
-from training.evaluate import dse_scores, evaluate, load_eval_examples, scores
+from training.evaluate import dse_scores, evaluate, scores
 from training.train import train
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     config = load_config(args.config, args.overrides)
+    if not any(o.startswith("train.output_dir=") for o in args.overrides):
+        # Each benchmark run trains in its own directory, so two names never share a model.
+        config.train.output_dir = str(Path("runs") / args.name)
     tests = {"valid_dedup": config.data.validation, **config.data.test}
     started = time.perf_counter()
     baseline = tfidf_baseline(config.data.train, tests)
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     predictions: dict[str, Any] = {}
     for name, path in tests.items():
         started = time.perf_counter()
-        examples = load_eval_examples(path)
+        examples = list(load_examples(path))
         predictions[name] = (examples, clf.predict_batch(examples, batch_size=64, progress=True))
         results[name] = evaluate(clf, path, predictions=predictions[name][1])
         results[name]["seconds"] = round(time.perf_counter() - started, 1)

@@ -4,8 +4,12 @@
 
 On the example article (examples/libya_article.txt, 11 actors) it times, in one run:
 
-1. all pairs in one pass: every window is encoded once and all its ordered pairs scored;
-2. one pass per pair: the same windows and pairs, each pair encoded on its own;
+1. all pairs in one pass: ``analyze``'s own reading of the article
+   (:meth:`StanceClassifier.score_document`), every window encoded once and all its
+   ordered pairs scored;
+2. one pass per pair: the same windows and pairs, each pair encoded on its own with only
+   its two actors marked. This is the same model fed one pair at a time, not a
+   pair-mode model (pass a pair-mode model with ``--compare`` to time that);
 3. a plain ``transformers`` text-classification pipeline (the same encoder with a
    sequence-classification head) fed one marked pair at a time: what a user would write
    without this library.
@@ -25,23 +29,14 @@ from typing import Any
 
 import torch
 
-from stance.actors import Actors, find_mentions
+from stance.actors import Actors
 from stance.batch import predict_file
 from stance.classifier import StanceClassifier
-from stance.encoding import Group, mark
-from stance.graph import split_sentences, window_group, windows
+from stance.document import read_document
+from stance.encoding import mark
 from training.benchmarks import machine, provenance, table, today, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def article_windows(text: str, actors: Actors, size: int = 3) -> list[Group]:
-    """The windows ``analyze`` scores, as groups with all their ordered pairs."""
-    search = find_mentions(text, actors)
-    groups = [
-        window_group(text, search.mentions, s, e) for s, e in windows(split_sentences(text), size)
-    ]
-    return [g for g in groups if g is not None]
 
 
 def time_it(function: Any, repeat: int) -> float:
@@ -55,14 +50,14 @@ def time_it(function: Any, repeat: int) -> float:
 def bench_article(clf: StanceClassifier, repeat: int) -> dict[str, Any]:
     text = (ROOT / "examples/libya_article.txt").read_text(encoding="utf-8")
     actors = Actors.load(ROOT / "examples/libya_actors.yaml")
-    groups = article_windows(text, actors)
+    reading = read_document(text, actors, clf.input_encoder)
+    groups = [p.group for p in reading.passes]
     n_pairs = sum(len(g.pairs) for g in groups)
 
     def all_pairs() -> None:
-        inputs = [clf.encode_group(g) for g in groups]
-        clf.score_inputs(inputs, [g.pairs for g in groups], batch_size=32)
+        clf.score_document(text, actors)
 
-    singles = [single for g in groups for single in g.split_pairs()]
+    singles = [g.sub([k]) for g in groups for k in range(len(g.pairs))]
 
     def per_pair() -> None:
         inputs = [clf.encode_group(s) for s in singles]
@@ -91,7 +86,7 @@ def bench_article(clf: StanceClassifier, repeat: int) -> dict[str, Any]:
     return {
         "windows": len(groups),
         "pairs": n_pairs,
-        "actors_found": sum(1 for n in find_mentions(text, actors).counts().values() if n),
+        "actors_found": sum(1 for n in reading.mentions.counts().values() if n),
         "seconds": seconds,
         "pairs_per_second": {k: n_pairs / v for k, v in seconds.items()},
     }

@@ -1,0 +1,188 @@
+"""Reading an article: its actors and mentions, sentences, windows, and the passes to make.
+
+How an article is read:
+
+1. The actors are resolved (names, an alias dict, an :class:`~stance.actors.Actors`
+   dictionary, or discovered with spaCy NER) and every mention of every actor is found
+   (:func:`stance.mentions.find_mentions`).
+2. The text is split into sentences (pysbd), and sentences into windows of ``window``
+   consecutive sentences that slide one sentence at a time.
+3. Each window with two or more actors is a reading unit that knows every actor
+   mentioned in it; :func:`stance.encoding.plan` turns it into the model's passes (one in
+   ``all_pairs`` mode, one per pair in ``pair`` mode).
+4. **Long text is never dropped.** A window too long for the encoder falls back to its
+   sentences, and a sentence too long is cut in two at the white space nearest its
+   middle (never inside a mention) until every piece fits. Only a piece with no white
+   space left to cut at is skipped, with the reason.
+
+The classifier scores the passes (:meth:`stance.classifier.StanceClassifier.analyze`)
+and :mod:`stance.graph` aggregates the scores into a graph. This module imports neither.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import permutations
+from typing import Any
+
+from stance.actors import Actors
+from stance.encoding import Group, InputEncoder, ModelInput, TextTooLongError, plan
+from stance.mentions import Mention, MentionSearch, find_mentions
+from stance.schema import Passage, Span
+
+logger = logging.getLogger(__name__)
+
+ActorsLike = Actors | Sequence[str] | Mapping[str, Any]
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans ``(start, end)`` of ``text`` (pysbd), whitespace trimmed."""
+    spans = []
+    for sentence in _segmenter().segment(text):
+        start, end = sentence.start, sentence.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def windows(sentences: Sequence[Span], size: int) -> list[Span]:
+    """Spans of ``size`` consecutive sentences, sliding one sentence at a time."""
+    if size < 1:
+        raise ValueError(f"window must be at least 1 sentence, got {size}.")
+    if len(sentences) <= size:
+        return [(sentences[0][0], sentences[-1][1])] if sentences else []
+    return [(sentences[i][0], sentences[i + size - 1][1]) for i in range(len(sentences) - size + 1)]
+
+
+def window_unit(text: str, mentions: Sequence[Mention], start: int, end: int) -> Group | None:
+    """The reading unit of ``text[start:end]``: every actor mentioned inside it, with all
+    their ordered pairs; ``None`` when fewer than two actors are mentioned."""
+    inside = [m for m in mentions if m.start >= start and m.end <= end]
+    names = list(dict.fromkeys(m.actor for m in inside))
+    if len(names) < 2:
+        return None
+    spans = [tuple((m.start - start, m.end - start) for m in inside if m.actor == n) for n in names]
+    return Group(text[start:end], names, spans, list(permutations(range(len(names)), 2)))
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One encoder pass over ``article[start:end]``: the group it marks and its input."""
+
+    start: int
+    end: int
+    group: Group
+    input: ModelInput
+
+
+@dataclass
+class Reading:
+    """How an article is read: its actors, their mentions, and the passes to score."""
+
+    text: str
+    actors: Actors
+    mentions: MentionSearch
+    passes: list[Pass] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def resolve_actors(text: str, actors: ActorsLike | None) -> Actors:
+    """An :class:`Actors` dictionary from what the caller gave, or discovered by NER."""
+    if actors is None:
+        from stance.discovery import discover_actors
+
+        return discover_actors(text)
+    return Actors.coerce(actors)
+
+
+def _cut(text: str, mentions: Sequence[Mention], start: int, end: int) -> int | None:
+    """The white space nearest the middle of ``text[start:end]`` outside every mention."""
+    middle = (start + end) // 2
+    inside = [(m.start, m.end) for m in mentions if m.start < end and m.end > start]
+    best = None
+    for offset in range(start + 1, end - 1):
+        free = text[offset].isspace() and not any(s < offset < e for s, e in inside)
+        if free and (best is None or abs(offset - middle) < abs(best - middle)):
+            best = offset
+    return best
+
+
+def passage_mentions(passage: Passage) -> MentionSearch:
+    """The mentions a passage's annotation gives (gold spans), as a search result."""
+    mentions = sorted(
+        (Mention(a.name, s, e, passage.text[s:e]) for a in passage.actors for s, e in a.spans),
+        key=lambda m: m.start,
+    )
+    return MentionSearch(tuple(mentions), (), passage.actor_names)
+
+
+def read_document(
+    text: str,
+    actors: ActorsLike | None,
+    encoder: InputEncoder,
+    window: int = 3,
+    mentions: MentionSearch | None = None,
+) -> Reading:
+    """Plan and encode the passes that read ``text``; see the module docstring.
+
+    Args:
+        text: The article.
+        actors: Names, ``{name: [aliases]}``, an :class:`Actors` dictionary, or ``None``
+            to discover them.
+        encoder: The model's :class:`~stance.encoding.InputEncoder`.
+        window: Sentences per window.
+        mentions: Mentions already found (gold spans, say); then they are not searched.
+
+    Raises:
+        ValueError: The text is empty.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("The text is empty; give the article to analyze.")
+    dictionary = resolve_actors(text, actors)
+    search = mentions if mentions is not None else find_mentions(text, dictionary)
+    reading = Reading(text, dictionary, search)
+    sentences = split_sentences(text)
+    # (start, end, how it may still be split): "sentences", then "halves".
+    pending = [(s, e, "sentences") for s, e in windows(sentences, window)]
+    while pending:
+        start, end, fallback = pending.pop(0)
+        unit = window_unit(text, search.mentions, start, end)
+        if unit is None:
+            continue
+        groups = plan(unit, encoder.mode)
+        try:
+            inputs = [encoder(g) for g in groups]
+        except TextTooLongError as err:
+            parts = [s for s in sentences if s[0] >= start and s[1] <= end]
+            if fallback == "sentences" and len(parts) > 1:
+                pending[:0] = [(s, e, "sentences") for s, e in parts]
+                continue
+            cut = _cut(text, search.mentions, start, end)
+            if cut is None:
+                reading.skipped.append(f"characters {start}-{end}: {err}")
+                logger.warning("Skipping characters %d-%d: %s", start, end, err)
+                continue
+            left_end = cut
+            while left_end > start and text[left_end - 1].isspace():
+                left_end -= 1
+            right_start = cut
+            while right_start < end and text[right_start].isspace():
+                right_start += 1
+            pending[:0] = [(start, left_end, "halves"), (right_start, end, "halves")]
+            continue
+        reading.passes += [Pass(start, end, g, x) for g, x in zip(groups, inputs)]
+    return reading

@@ -1,0 +1,196 @@
+"""One reading of a text everywhere: the planner, and every door reading through it."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from stance.classifier import StanceClassifier
+from stance.encoding import Markers, passage_unit
+from stance.io import load_passages
+from training.config import load_config
+from training.evaluate import evaluate, predict_passages
+from training.train import train
+
+
+def _tiny_config(tiny_encoder_dir, tmp_path, *extra):
+    return load_config(
+        ROOT / "configs/tiny.yaml",
+        [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={tmp_path / 'run'}",
+         f"data.train={ROOT / 'data/corpus/train.jsonl'}",
+         f"data.validation={ROOT / 'data/corpus/validation.jsonl'}",
+         "data.max_eval_samples=null", "train.max_steps=6", *extra],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["all_pairs", "pair"])
+def test_stance_evaluate_gives_the_validation_score_training_recorded(
+    tiny_encoder_dir, tmp_path, mode, capsys
+):
+    from stance.cli import main
+
+    result = train(_tiny_config(tiny_encoder_dir, tmp_path, f"model.mode={mode}"))
+    recorded = result.metrics["validation_macro_f1"]
+    out = tmp_path / "metrics.json"
+    code = main(["evaluate", "--model", str(result.model_dir), "--device", "cpu",
+                 "--data", str(ROOT / "data/corpus/validation.jsonl"), "--output", str(out)])  # fmt: skip
+    assert code == 0
+    measured = json.loads(out.read_text())["directed"]["macro_f1"]
+    assert round(measured, 4) == round(recorded, 4)
+    predicted = {lab for lab in json.loads(out.read_text())["directed"]["report"]}
+    assert {"neutral", "support", "oppose"} <= predicted
+
+
+def test_predict_and_analyze_read_a_pair_the_same_way(tiny_classifier):
+    text = "Turkey says Haftar can no longer be trusted, and Egypt backed Haftar."
+    prediction = tiny_classifier.predict(text, "Turkey", "Haftar")
+    graph = tiny_classifier.analyze(text, ["Turkey", "Haftar"], threshold=0.0)
+    (edge,) = [e for e in graph.edges if (e.source, e.target) == ("Turkey", "Haftar")]
+    assert edge.scores == pytest.approx(dict(prediction.scores), abs=1e-6)
+
+
+def test_predict_and_analyze_read_a_pair_the_same_way_in_pair_mode(tiny_encoder_dir):
+    from stance.modeling import StanceConfig, build_model
+
+    model, tokenizer = build_model(
+        StanceConfig(encoder=str(tiny_encoder_dir), mode="pair", max_length=128)
+    )
+    clf = StanceClassifier(model, tokenizer, "cpu")
+    text = "Egypt backed Haftar on Monday and Turkey condemned him."
+    prediction = clf.predict(text, "Egypt", "Haftar")
+    graph = clf.analyze(text, ["Egypt", "Haftar", "Turkey"], threshold=0.0)
+    (edge,) = [e for e in graph.edges if (e.source, e.target) == ("Egypt", "Haftar")]
+    assert edge.scores == pytest.approx(dict(prediction.scores), abs=1e-6)
+
+
+def test_evaluate_reads_a_passage_with_all_its_actors_known(tiny_classifier, passages_file):
+    passages = load_passages(passages_file).items
+    examples, predictions = predict_passages(tiny_classifier, passages)
+    # The same as scoring each passage's unit (every actor known) directly ...
+    units = [
+        passage_unit(p, sum(len(q.examples()) for q in passages[:k]))
+        for k, p in enumerate(passages)
+    ]
+    direct = np.concatenate([s for s in tiny_classifier.score_units(units)])
+    assert np.allclose([[p.scores[n] for n in tiny_classifier.labels] for p in predictions], direct)
+    # ... and not what predict() gives each pair with only its two actors known.
+    alone = tiny_classifier.predict_batch(examples)
+    assert not np.allclose(
+        [[p.scores[n] for n in tiny_classifier.labels] for p in alone], direct, atol=1e-4
+    )
+    result = evaluate(tiny_classifier, str(passages_file))
+    assert result["directed"]["n"] == len(examples) == 12
+
+
+def test_other_actors_policy_decides_what_an_epoch_reads(tiny_encoder_dir):
+    from stance.modeling import StanceConfig, build_model
+    from training.data import epoch_rows, prepare_split
+
+    config = _tiny_config(tiny_encoder_dir, Path("/nonexistent"), "model.other_actors=mixed")
+    _, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), max_length=128))
+    split = prepare_split("train", str(ROOT / "data/corpus/train.jsonl"), config, tokenizer,
+                          Markers(), limit=20, training=True)  # fmt: skip
+    data = split.dataset
+    n_units = len(set(data["unit"]))
+    marked = epoch_rows(data, "marked", 0)
+    assert marked == [i for i, full in enumerate(data["full"]) if full] and len(marked) == n_units
+    for policy in ("mixed", "unmarked"):
+        rows = epoch_rows(data, policy, 0)
+        assert sorted(data.select(rows)["unit"]) == sorted(set(data["unit"]))  # each unit once
+    alone = epoch_rows(data, "unmarked", 0)
+    many = {u for u, full in zip(data["unit"], data["full"]) if not full}
+    # A passage with more than two actors is read with only two of them marked.
+    assert all(len(data[i]["actor_positions"]) == 2 for i in alone if data[i]["unit"] in many)
+    mixed = epoch_rows(data, "mixed", 0)
+    assert any(data[i]["full"] for i in mixed) and not all(data[i]["full"] for i in mixed)
+
+
+def test_a_typo_in_a_choice_field_fails_when_the_config_loads():
+    with pytest.raises(
+        ValueError,
+        match=r"data.format: expected one of \['passages', 'examples', 'dse'\], found 'jsonn'",
+    ):
+        load_config(ROOT / "configs/default.yaml", ["data.format=jsonn"])
+    with pytest.raises(ValueError, match=r"train\.class_weights: expected one of"):
+        load_config(ROOT / "configs/default.yaml", ["train.class_weights=squareroot"])
+    with pytest.raises(ValueError, match=r"model\.other_actors: expected one of"):
+        load_config(ROOT / "configs/default.yaml", ["model.other_actors=some"])
+
+
+def test_config_containers_keep_their_values():
+    config = load_config(ROOT / "configs/default.yaml", ["data.columns={sentence: text}"])
+    assert config.data.columns == {"sentence": "text"}
+    with pytest.raises(ValueError, match=r"data.labels\[0\]: expected str, found 0"):
+        load_config(ROOT / "configs/default.yaml", ["data.labels=[0, 1, 2]"])
+
+
+def test_model_settings_are_declared_once():
+    from stance.modeling import ModelSettings, StanceConfig
+    from training.config import ModelSection
+
+    assert ModelSection is ModelSettings and issubclass(StanceConfig, ModelSettings)
+    assert StanceConfig().context_pooling == ModelSection().context_pooling
+    # A config saved before context pooling existed still loads as what it meant.
+    assert StanceConfig.from_dict({"encoder": "minilm"}).context_pooling is False
+
+
+def _imports(path: Path) -> list[tuple[str, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, "") for alias in node.names]
+    return found
+
+
+def test_layers_import_downward_and_no_private_names_cross_modules():
+    modules = sorted((ROOT / "stance").glob("*.py")) + sorted((ROOT / "training").rglob("*.py"))
+    for path in modules:
+        for module, name in _imports(path):
+            if module.startswith(("stance", "training")):
+                assert not name.startswith("_"), f"{path.name} imports {module}.{name}"
+    graph = {m for m, _ in _imports(ROOT / "stance/graph.py")}
+    document = {m for m, _ in _imports(ROOT / "stance/document.py")}
+    assert "stance.classifier" not in graph | document
+    for path in (ROOT / "stance").glob("*.py"):
+        assert not any(m.startswith("training") for m, _ in _imports(path)), path
+
+
+def test_benchmarks_have_no_copy_of_windowing_or_aggregation():
+    for path in (ROOT / "training/benchmarks").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "def windows" not in source and "def decide" not in source, path
+        assert "window_unit(" not in source and "split_sentences(" not in source, path
+
+
+def test_the_public_api_a_newcomer_finds():
+    import stance
+
+    for name in ("StanceClassifier", "StanceGraph", "Actors", "discover_actors", "predict_file"):
+        assert hasattr(stance, name), name
+    assert not hasattr(stance, "Passage") and not hasattr(stance, "LabelSet")
+
+
+def test_train_logs_each_epoch_line_once(tiny_encoder_dir, tmp_path, capsys):
+    import logging
+
+    from training.train import main
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        main(["--config", str(ROOT / "configs/tiny.yaml"), "--set", f"model.encoder={tiny_encoder_dir}",
+              "--set", f"train.output_dir={tmp_path / 'run'}",
+              "--set", f"data.train={ROOT / 'data/corpus/train.jsonl'}",
+              "--set", f"data.validation={ROOT / 'data/corpus/validation.jsonl'}"])  # fmt: skip
+    finally:
+        root.handlers[:] = saved
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).count("epoch 1: validation macro-F1") == 1
