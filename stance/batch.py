@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,11 +113,14 @@ class Progress:
     complete: bool = False
 
 
-def _progress_path(output: Path) -> Path:
+def progress_path(output: Path) -> Path:
+    """Where a batch job records how far it got, beside its output."""
     return output.with_name(output.name + ".progress.json")
 
 
-def _chunks(path: str | os.PathLike[str], start: int, size: int) -> Iterator[list[tuple[int, Any]]]:
+def read_chunks(
+    path: str | os.PathLike[str], start: int, size: int
+) -> Iterator[list[tuple[int, Any]]]:
     chunk: list[tuple[int, Any]] = []
     for item in iter_records(path, start=start):
         chunk.append(item)
@@ -128,12 +131,17 @@ def _chunks(path: str | os.PathLike[str], start: int, size: int) -> Iterator[lis
         yield chunk
 
 
-def encode_rows(rows: list[dict[str, Any]], fmt: str, header: bool) -> bytes:
-    """Output rows as JSONL or CSV bytes (CSV with its header line when ``header``)."""
+def encode_rows(
+    rows: list[dict[str, Any]], fmt: str, header: bool, columns: Sequence[str] = COLUMNS
+) -> bytes:
+    """Output rows as JSONL or CSV bytes (CSV with its header line when ``header``).
+
+    ``columns`` are the CSV's columns, in order (this module's :data:`COLUMNS` by default).
+    """
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     if header:
         writer.writeheader()
     writer.writerows(rows)
@@ -175,7 +183,7 @@ def predict_file(
     fmt = detect_format(output)
     if fmt not in {"jsonl", "csv", "parquet"}:
         raise ValueError(f"{output}: write predictions as .jsonl, .csv or .parquet.")
-    progress_file = _progress_path(output)
+    progress_file = progress_path(output)
     parts_dir = output.with_name(output.name + ".parts")
     state = Progress()
     if resume and progress_file.exists():
@@ -204,7 +212,7 @@ def predict_file(
         handle.truncate(state.bytes)  # drop a half-written tail
         handle.seek(state.bytes)
     try:
-        for chunk in _chunks(input_path, state.rows, chunk_size):
+        for chunk in read_chunks(input_path, state.rows, chunk_size):
             rows = predict_records(classifier, chunk, columns, batch_size)
             if handle is not None:
                 handle.write(encode_rows(rows, fmt, header=fmt == "csv" and state.bytes == 0))
@@ -215,7 +223,7 @@ def predict_file(
                 write_part(rows, parts_dir / f"part-{state.parts:06d}.parquet")
                 state.parts += 1
             state.rows += len(rows)
-            _save_progress(progress_file, state)
+            save_progress(progress_file, state)
             bar.update(len(rows))
     finally:
         bar.close()
@@ -224,11 +232,12 @@ def predict_file(
     if fmt == "parquet":
         merge_parts(parts_dir, output)
     state.complete = True
-    _save_progress(progress_file, state)
+    save_progress(progress_file, state)
     return state
 
 
-def _save_progress(path: Path, state: Progress) -> None:
+def save_progress(path: Path, state: Progress) -> None:
+    """Record a job's progress atomically (a temporary file, then a rename)."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(state.__dict__))
     os.replace(tmp, path)  # atomic: a crash leaves the old or the new progress, never half
@@ -244,21 +253,29 @@ def _schema() -> Any:
     )  # fmt: skip
 
 
-def write_part(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write one Parquet part atomically (a temporary file, then a rename)."""
+def write_part(rows: list[dict[str, Any]], path: Path, schema: Any = None) -> None:
+    """Write one Parquet part atomically (a temporary file, then a rename).
+
+    ``schema`` is a ``pyarrow.Schema`` for the rows (the predictions' by default).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=_schema()), tmp)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema or _schema()), tmp)
     os.replace(tmp, path)
 
 
-def merge_parts(parts_dir: Path, output: Path) -> None:
-    """Join the Parquet parts of ``parts_dir`` into ``output`` in order, then remove them."""
+def merge_parts(parts_dir: Path, output: Path, schema: Any = None) -> None:
+    """Join the Parquet parts of ``parts_dir`` into ``output`` in order, then remove them.
+
+    With ``schema`` (a ``pyarrow.Schema``), every part is cast to it first; without it the
+    parts hold the predictions' schema.
+    """
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(output, _schema()) as writer:
+    with pq.ParquetWriter(output, schema or _schema()) as writer:
         for part in sorted(parts_dir.glob("part-*.parquet")):
-            writer.write_table(pq.read_table(part))
+            table = pq.read_table(part)
+            writer.write_table(table if schema is None else table.cast(schema))
     shutil.rmtree(parts_dir)

@@ -25,7 +25,7 @@ from stance.encoding import Group, InputEncoder, ModelInput, collate, example_un
 from stance.graph import StanceGraph, build_graph
 from stance.mentions import MentionSearch, find_mentions
 from stance.modeling import StanceConfig, StanceModel, load_model, save_model
-from stance.schema import LabelSet, StanceExample, StancePrediction
+from stance.schema import LabelSet, ReadingSettings, StanceExample, StancePrediction
 
 logger = logging.getLogger(__name__)
 
@@ -271,11 +271,33 @@ class StanceClassifier:
             "predicted_scores", [json.dumps(dict(p.scores)) for p in predictions]
         )
 
+    def reading_settings(
+        self,
+        window: int | None = None,
+        threshold: float | None = None,
+        rule: str | None = None,
+        reading: ReadingSettings | None = None,
+    ) -> ReadingSettings:
+        """The model's saved reading (:class:`~stance.schema.ReadingSettings`, chosen on
+        validation articles), or ``reading``, with any of ``window``, ``threshold`` and
+        ``rule`` given replacing its own. A window given alone reads sliding windows."""
+        settings = reading or self.config.reading
+        changes: dict[str, Any] = {}
+        if window is not None:
+            changes.update(window=window, stride=1, chunk_tokens=None)
+        if threshold is not None:
+            changes["threshold"] = threshold
+        if rule is not None:
+            changes["rule"] = rule
+            if rule != "learned":
+                changes["aggregator"] = None
+        return replace(settings, **changes) if changes else settings
+
     def score_document(
         self,
         text: str,
         actors: ActorsLike | None = None,
-        window: int = 3,
+        reading: ReadingSettings | None = None,
         batch_size: int = 32,
         mentions: MentionSearch | None = None,
     ) -> tuple[Reading, list[np.ndarray]]:
@@ -283,43 +305,53 @@ class StanceClassifier:
 
         Returns the reading and, for each of its passes, the pair probabilities; turn them
         into a graph with :func:`stance.graph.build_graph` (``analyze`` does both).
-        ``mentions`` gives mentions already found (gold spans), which are then not searched.
+        ``reading`` defaults to the model's own; ``mentions`` gives mentions already found
+        (gold spans), which are then not searched.
         """
-        reading = read_document(text, actors, self.input_encoder, window, mentions)
+        settings = reading or self.config.reading
+        document = read_document(text, actors, self.input_encoder, settings, mentions)
         probs = self.score_inputs(
-            [p.input for p in reading.passes],
-            [p.group.pairs for p in reading.passes],
+            [p.input for p in document.passes],
+            [p.group.pairs for p in document.passes],
             batch_size=batch_size,
         )
-        return reading, probs
+        return document, probs
 
     def analyze(
         self,
         text: str,
         actors: ActorsLike | None = None,
-        threshold: float = 0.5,
-        window: int = 3,
+        threshold: float | None = None,
+        window: int | None = None,
         roll_up: bool = False,
         batch_size: int = 32,
-        rule: str = "max",
+        rule: str | None = None,
+        reading: ReadingSettings | None = None,
     ) -> StanceGraph:
         """The directed stance graph of a whole article.
+
+        By default the article is read as the model's ``stance_config.json`` says
+        (``config.reading``: windows or chunks, the aggregation rule and the threshold,
+        chosen on validation articles when the model was trained).
 
         Args:
             text: The article.
             actors: Names, ``{name: [aliases]}``, or an :class:`~stance.actors.Actors`
                 dictionary; ``None`` discovers them with spaCy NER (``stance[ner]``).
-            threshold: An edge needs a non-neutral score of at least this.
-            window: Sentences per window (windows slide one sentence at a time).
+            threshold: An edge needs a score of at least this (the model's by default).
+            window: Read sliding windows of this many sentences instead.
             roll_up: Count a person's stances for the actor in its ``affiliation``.
-            rule: How a pair's scores over windows are aggregated (see
-                :mod:`stance.graph`): ``max`` (default), ``vote``, ``noisy_or``, ``top2``.
+            rule: How a pair's scores over its passes are aggregated (see
+                :mod:`stance.graph`): ``max``, ``vote``, ``noisy_or``, ``top2``, or
+                ``learned`` with the model's fitted aggregator.
+            reading: Complete :class:`~stance.schema.ReadingSettings` to use instead.
 
         Returns:
             A :class:`~stance.graph.StanceGraph`; empty when fewer than two actors appear.
         """
-        reading, probs = self.score_document(text, actors, window, batch_size)
-        return build_graph(reading, probs, self.labels, threshold, rule, roll_up)
+        settings = self.reading_settings(window, threshold, rule, reading)
+        document, probs = self.score_document(text, actors, settings, batch_size)
+        return build_graph(document, probs, self.labels, settings, roll_up)
 
 
 def _as_example(item: ExampleLike) -> StanceExample:

@@ -1,6 +1,8 @@
 """The ``stance`` command.
 
     stance analyze --model DIR [--actors actors.yaml] article.txt [--format table|json|graphml] [--plot graph.png]
+    stance analyze --model DIR --input articles.jsonl --output edges.jsonl [--resume] [--engine local|ray]
+    stance aggregate edges.parquet [--by month|year] --output graph.json [--graphml g.graphml] [--plot g.png]
     stance predict --model DIR --input in.jsonl --output out.jsonl [--resume]
     stance actors article.txt
     stance train --config configs/default.yaml          (from the training package)
@@ -23,6 +25,18 @@ logger = logging.getLogger(__name__)
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    if (args.article is None) == (args.input is None):
+        raise ValueError(
+            "give one article (stance analyze --model DIR article.txt) or an archive "
+            "(--input articles.jsonl --output edges.jsonl), not "
+            + ("both." if args.article else "neither.")
+        )
+    if args.input is not None:
+        return _analyze_archive(args)
+    for flag, value in (("--column", args.columns), ("--resume", args.resume),
+                        ("--overwrite", args.overwrite), ("--engine ray", args.engine == "ray")):  # fmt: skip
+        if value:
+            raise ValueError(f"{flag} is for an archive (--input); one article has none.")
     from stance.actors import Actors
     from stance.classifier import StanceClassifier
 
@@ -30,7 +44,12 @@ def _analyze(args: argparse.Namespace) -> int:
     actors = Actors.load(args.actors) if args.actors else None
     clf = StanceClassifier.from_pretrained(args.model, device=args.device)
     graph = clf.analyze(
-        text, actors, threshold=args.threshold, window=args.window, roll_up=args.roll_up
+        text,
+        actors,
+        threshold=args.threshold,
+        window=args.window,
+        roll_up=args.roll_up,
+        rule=args.rule,
     )
     if args.format == "json":
         print(graph.to_json())
@@ -48,6 +67,78 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.html:
         graph.to_html(args.html, text=text)
         print(f"report written to {args.html}", file=sys.stderr)
+    return 0
+
+
+def _analyze_archive(args: argparse.Namespace) -> int:
+    if not args.output:
+        raise ValueError("--input needs --output edges.jsonl (or .csv, .parquet).")
+    for flag, value in (("--format", args.format), ("--plot", args.plot), ("--html", args.html)):
+        if value:
+            raise ValueError(
+                f"{flag} is for one article; with --input the edges go to --output "
+                "(see stance aggregate for a graph across articles)."
+            )
+    from stance.actors import Actors
+
+    actors = Actors.load(args.actors) if args.actors else None
+    options = {"actors": actors, "columns": _columns(args.columns), "chunk_size": args.chunk_size,
+               "roll_up": args.roll_up, "threshold": args.threshold, "window": args.window,
+               "rule": args.rule}  # fmt: skip
+    if args.engine == "ray":
+        from stance.archive import status_path
+        from stance.distributed import analyze_file_ray
+
+        if args.resume:
+            raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
+        articles = analyze_file_ray(args.model, args.input, args.output, address=args.address,
+                                    device=args.device, overwrite=args.overwrite, **options)  # fmt: skip
+        print(f"{articles} articles analyzed into {args.output} (status: "
+              f"{status_path(args.output)})", file=sys.stderr)  # fmt: skip
+        return 0
+    from stance.archive import analyze_file, status_path
+    from stance.classifier import StanceClassifier
+
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device)
+    state = analyze_file(clf, args.input, args.output, resume=args.resume,
+                         overwrite=args.overwrite, **options)  # fmt: skip
+    print(f"{state.rows} articles ({state.errors} with errors), {state.edges} edges written to "
+          f"{args.output} (status: {status_path(args.output)})", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    if (args.pair is None) != (args.pair_plot is None):
+        raise ValueError("--pair SOURCE TARGET and --pair-plot FILE.png go together.")
+    from stance.across import (
+        aggregate_edges,
+        plot_graph,
+        plot_pair,
+        read_edges,
+        write_graphml,
+        write_json,
+    )
+
+    edges = read_edges(args.edges)
+    table = aggregate_edges(edges, by=args.by, min_articles=args.min_articles)
+    write_json(table, args.output)
+    print(f"{len(table)} pair rows written to {args.output}", file=sys.stderr)
+    if args.graphml:
+        write_graphml(table, args.graphml)
+    if args.plot:
+        # One picture: the whole archive, whatever --by says.
+        whole = table if args.by is None else aggregate_edges(edges, min_articles=args.min_articles)
+        plot_graph(whole, args.plot)
+        print(f"graph drawn to {args.plot}", file=sys.stderr)
+    if args.pair:
+        by = args.by or "month"
+        periods = (
+            table if args.by else aggregate_edges(edges, by=by, min_articles=args.min_articles)
+        )
+        plot_pair(periods, args.pair[0], args.pair[1], args.pair_plot)
+        print(
+            f"{args.pair[0]} -> {args.pair[1]} by {by} drawn to {args.pair_plot}", file=sys.stderr
+        )
     return 0
 
 
@@ -111,25 +202,68 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="Log debug messages.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    analyze = sub.add_parser("analyze", help="The stance graph of an article.")
-    analyze.add_argument("article", help="A UTF-8 text file.")
+    analyze = sub.add_parser(
+        "analyze", help="The stance graph of an article, or the edges of every article of a file."
+    )
+    analyze.add_argument("article", nargs="?", help="A UTF-8 text file (or give --input).")
     analyze.add_argument("--model", required=True, help="A model directory (from stance train).")
     analyze.add_argument(
         "--actors", help="Actor dictionary (YAML or JSON); discovered with NER if absent."
     )
-    analyze.add_argument("--format", choices=["table", "json", "graphml"], default="table")
-    analyze.add_argument("--output", help="Write JSON (or GraphML with --format graphml) here.")
+    analyze.add_argument(
+        "--format", choices=["table", "json", "graphml"], help="How to show one article (table)."
+    )
+    analyze.add_argument(
+        "--output", help="Write JSON (or GraphML with --format graphml) here; with --input, the "
+        "edges (.jsonl, .csv or .parquet), and their status in OUTPUT.status.jsonl."
+    )  # fmt: skip
     analyze.add_argument("--plot", help="Draw the graph to this PNG.")
     analyze.add_argument("--html", metavar="FILE", help="Write an HTML report with the evidence.")
     analyze.add_argument(
-        "--threshold", type=float, default=0.5, help="Minimum edge probability (0.5)."
+        "--threshold", type=float, help="Minimum edge score (default: the model's own)."
     )
-    analyze.add_argument("--window", type=int, default=3, help="Sentences per window (3).")
+    analyze.add_argument(
+        "--window", type=int, help="Read sliding windows of this many sentences instead of "
+        "the model's own reading."
+    )  # fmt: skip
+    analyze.add_argument(
+        "--rule", choices=["max", "vote", "noisy_or", "top2", "learned"],
+        help="How a pair's scores over its passes are combined (default: the model's own).",
+    )  # fmt: skip
     analyze.add_argument(
         "--roll-up", action="store_true", help="Count people for their affiliation."
     )
     analyze.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present).")
+    archive = analyze.add_argument_group("an archive (--input)")
+    archive.add_argument("--input", help="Articles (JSONL, CSV or Parquet) with text, and "
+                         "optionally id, date and actors.")  # fmt: skip
+    archive.add_argument("--column", dest="columns", action="append", metavar="YOURS=FIELD",
+                         help="Map a column, e.g. --column body=text (repeatable).")  # fmt: skip
+    archive.add_argument(
+        "--chunk-size", type=int, default=64, help="Articles read and written at a time (64)."
+    )
+    archive.add_argument("--resume", action="store_true", help="Continue an interrupted job.")
+    archive.add_argument("--overwrite", action="store_true", help="Replace an existing output.")
+    archive.add_argument("--engine", choices=["local", "ray"], default="local")
+    archive.add_argument("--address", help="Ray cluster address (with --engine ray).")
     analyze.set_defaults(func=_analyze)
+
+    aggregate = sub.add_parser(
+        "aggregate", help="The stance graph across articles of an edge file."
+    )
+    aggregate.add_argument(
+        "edges", help="The edges of stance analyze --input (.jsonl, .csv, .parquet)."
+    )
+    aggregate.add_argument("--by", choices=["month", "year"], help="One graph per period.")
+    aggregate.add_argument("--min-articles", type=int, default=1,
+                           help="Keep pairs seen in at least this many articles (1).")  # fmt: skip
+    aggregate.add_argument("--output", required=True, help="Write the graph as JSON here.")
+    aggregate.add_argument("--graphml", help="Also write GraphML here.")
+    aggregate.add_argument("--plot", help="Draw the graph across all articles to this PNG.")
+    aggregate.add_argument("--pair", nargs=2, metavar=("SOURCE", "TARGET"),
+                           help="A pair to plot over time (with --pair-plot).")  # fmt: skip
+    aggregate.add_argument("--pair-plot", help="Plot the pair's net stance per period to this PNG.")
+    aggregate.set_defaults(func=_aggregate)
 
     predict = sub.add_parser("predict", help="Predict every row of a JSONL, CSV or Parquet file.")
     predict.add_argument("--model", required=True)

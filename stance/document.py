@@ -6,7 +6,9 @@ How an article is read:
    dictionary, or discovered with spaCy NER) and every mention of every actor is found
    (:func:`stance.mentions.find_mentions`).
 2. The text is split into sentences (pysbd), and sentences into windows of ``window``
-   consecutive sentences that slide one sentence at a time.
+   consecutive sentences, one every ``stride`` sentences (or, with ``chunk_tokens``, into
+   chunks of whole sentences of up to that many tokens, one pass each, no overlap): see
+   :class:`stance.schema.ReadingSettings`.
 3. Each window with two or more actors is a reading unit that knows every actor
    mentioned in it; :func:`stance.encoding.plan` turns it into the model's passes (one in
    ``all_pairs`` mode, one per pair in ``pair`` mode).
@@ -31,7 +33,7 @@ from typing import Any
 from stance.actors import Actors
 from stance.encoding import Group, InputEncoder, ModelInput, TextTooLongError, plan
 from stance.mentions import Mention, MentionSearch, find_mentions
-from stance.schema import Passage, Span
+from stance.schema import Passage, ReadingSettings, Span
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +132,41 @@ def passage_mentions(passage: Passage) -> MentionSearch:
     return MentionSearch(tuple(mentions), (), passage.actor_names)
 
 
+def chunks(
+    text: str,
+    sentences: Sequence[Span],
+    mentions: Sequence[Mention],
+    encoder: InputEncoder,
+    budget: int,
+) -> list[Span]:
+    """Consecutive whole sentences packed into spans of at most ``budget`` tokens each
+    (markers counted), none overlapping; a sentence longer than the budget is a span of
+    its own (the reading cuts it later)."""
+    tokenizer = encoder.tokenizer
+    lengths = []
+    for start, end in sentences:
+        words = len(
+            tokenizer(text[start:end], add_special_tokens=False, verbose=False)["input_ids"]
+        )
+        marked = sum(1 for m in mentions if m.start >= start and m.end <= end)
+        lengths.append(words + 2 * marked)
+    spans: list[Span] = []
+    first, used = 0, 0
+    for k, length in enumerate(lengths):
+        if k > first and used + length > budget - 2:
+            spans.append((sentences[first][0], sentences[k - 1][1]))
+            first, used = k, 0
+        used += length
+    if sentences:
+        spans.append((sentences[first][0], sentences[-1][1]))
+    return spans
+
+
 def read_document(
     text: str,
     actors: ActorsLike | None,
     encoder: InputEncoder,
-    window: int = 3,
+    settings: ReadingSettings | None = None,
     mentions: MentionSearch | None = None,
 ) -> Reading:
     """Plan and encode the passes that read ``text``; see the module docstring.
@@ -144,7 +176,7 @@ def read_document(
         actors: Names, ``{name: [aliases]}``, an :class:`Actors` dictionary, or ``None``
             to discover them.
         encoder: The model's :class:`~stance.encoding.InputEncoder`.
-        window: Sentences per window.
+        settings: Windows (size, stride) or token chunks; today's default without it.
         mentions: Mentions already found (gold spans, say); then they are not searched.
 
     Raises:
@@ -152,12 +184,21 @@ def read_document(
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The text is empty; give the article to analyze.")
+    settings = settings or ReadingSettings()
     dictionary = resolve_actors(text, actors)
     search = mentions if mentions is not None else find_mentions(text, dictionary)
     reading = Reading(text, dictionary, search)
     sentences = split_sentences(text)
+    if settings.chunk_tokens:
+        spans = chunks(text, sentences, search.mentions, encoder,
+                       min(settings.chunk_tokens, encoder.max_length))  # fmt: skip
+    else:
+        every = windows(sentences, settings.window)
+        spans = every[:: settings.stride]
+        if every and spans[-1] != every[-1]:
+            spans.append(every[-1])  # the article's last sentences are read too
     # (start, end, how it may still be split): "sentences", then "halves".
-    pending = [(s, e, "sentences") for s, e in windows(sentences, window)]
+    pending = [(s, e, "sentences") for s, e in spans]
     while pending:
         start, end, fallback = pending.pop(0)
         unit = window_unit(text, search.mentions, start, end)

@@ -122,7 +122,11 @@ def encode(
         if not spans:
             raise ValueError(f"Actor {i} has no mention in the text; every actor needs a span.")
     marked, owners = mark(text, actor_spans, pairs)
-    ids: list[int] = tokenizer(marked, add_special_tokens=True, truncation=False)["input_ids"]
+    # verbose=False: a text over the limit is our error to raise (TextTooLongError), not
+    # transformers' "indexing errors" warning to print.
+    ids: list[int] = tokenizer(marked, add_special_tokens=True, truncation=False, verbose=False)[
+        "input_ids"
+    ]
     if len(ids) > max_length:
         raise TextTooLongError(
             f"The text is {len(ids)} tokens with its markers, over the encoder's limit of "

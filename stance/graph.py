@@ -11,7 +11,11 @@ and score, best first.
 
 Other rules, for comparison on validation: ``vote`` counts a pass for a label only when
 that label is the pass's most probable one; ``noisy_or`` scores a label
-``1 - prod(1 - p)`` over the passes; ``top2`` averages its two highest probabilities.
+``1 - prod(1 - p)`` over the passes; ``top2`` averages its two highest probabilities;
+``learned`` reads a few features of the pair's passes (:func:`pair_features`) with a
+small logistic regression fitted on validation articles and saved with the model, whose
+probabilities are the edge's ``scores``. An edge always shows at least its best pass as
+evidence.
 
 How the passes are made is :mod:`stance.document`'s job; this module imports nothing
 from the classifier.
@@ -29,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from stance.document import Reading
-from stance.schema import LabelSet
+from stance.schema import LabelSet, ReadingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +268,7 @@ class StanceGraph:
             f.write(render_html(self, text, title))
 
 
-RULES = ("max", "vote", "noisy_or", "top2")
+RULES = ("max", "vote", "noisy_or", "top2", "learned")
 
 
 def _label_score(values: Sequence[float], argmax_hits: Sequence[bool], rule: str) -> float:
@@ -280,26 +284,57 @@ def _label_score(values: Sequence[float], argmax_hits: Sequence[bool], rule: str
     raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
 
 
-def aggregate(
-    reading: Reading,
-    probs: Sequence[np.ndarray],
-    labels: LabelSet,
-    threshold: float = 0.5,
-    rule: str = "max",
-) -> tuple[StanceEdge, ...]:
-    """Apply the aggregation rule of the module docstring to per-pass pair probabilities.
+def pair_features(
+    rows: Sequence[np.ndarray], labels: LabelSet, mentions: tuple[int, int]
+) -> list[float]:
+    """What the ``learned`` rule reads of one ordered pair (see :data:`FEATURES`): per
+    non-neutral label its max, mean, noisy-or and share of passes it wins; then how many
+    passes hold the pair and how often each actor is mentioned (log scale)."""
+    features: list[float] = []
+    argmax = [int(p.argmax()) for p in rows]
+    for k in range(len(labels)):
+        if k == labels.neutral_id:
+            continue
+        values = [float(p[k]) for p in rows]
+        features += [
+            max(values),
+            float(np.mean(values)),
+            _label_score(values, [], "noisy_or"),
+            sum(a == k for a in argmax) / len(rows),
+        ]
+    features += [
+        float(np.log1p(len(rows))),
+        float(np.log1p(mentions[0])),
+        float(np.log1p(mentions[1])),
+    ]
+    return features
 
-    Args:
-        reading: The article as read by :func:`stance.document.read_document`.
-        probs: For each pass of ``reading``, ``[n_pairs, n_labels]`` probabilities.
-        labels: The model's labels.
-        threshold: An edge needs a non-neutral score of at least this.
-        rule: ``max`` (the default), ``vote``, ``noisy_or`` or ``top2``.
-    """
-    if rule not in RULES:
-        raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
-    text = reading.text
-    stance_ids = [k for k in range(len(labels)) if k != labels.neutral_id]
+
+def feature_names(labels: LabelSet) -> list[str]:
+    """The names of :func:`pair_features`, in order."""
+    names = [
+        f"{name}_{kind}"
+        for k, name in enumerate(labels)
+        if k != labels.neutral_id
+        for kind in ("max", "mean", "noisy_or", "wins")
+    ]
+    return [*names, "log_passes", "log_source_mentions", "log_target_mentions"]
+
+
+def apply_aggregator(aggregator: Mapping[str, Any], features: np.ndarray) -> np.ndarray:
+    """Label probabilities ``[n, n_labels]`` from a fitted multinomial logistic regression
+    stored as plain numbers (``mean``, ``scale``, ``coef``, ``intercept``)."""
+    x = (features - np.asarray(aggregator["mean"])) / np.asarray(aggregator["scale"])
+    logits = x @ np.asarray(aggregator["coef"]).T + np.asarray(aggregator["intercept"])
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+
+def pair_passes(
+    reading: Reading, probs: Sequence[np.ndarray]
+) -> dict[tuple[str, str], list[tuple[tuple[int, int], np.ndarray]]]:
+    """Every ordered pair with each pass that scored it: its span and probabilities."""
     seen: dict[tuple[str, str], list[tuple[tuple[int, int], np.ndarray]]] = {}
     for step, pass_probs in zip(reading.passes, probs):
         group = step.group
@@ -307,20 +342,84 @@ def aggregate(
             seen.setdefault((group.actors[i], group.actors[j]), []).append(
                 ((step.start, step.end), p)
             )
-    edges = []
-    for (source, target), found in seen.items():
+    return seen
+
+
+def pair_scores(
+    reading: Reading,
+    probs: Sequence[np.ndarray],
+    labels: LabelSet,
+    settings: ReadingSettings,
+) -> dict[tuple[str, str], tuple[dict[int, float], np.ndarray]]:
+    """Each scored pair's aggregated score per non-neutral label id, and the probability of
+    every label that the edge would carry (see the module docstring)."""
+    rule = settings.rule
+    if rule not in RULES:
+        raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
+    stance_ids = [k for k in range(len(labels)) if k != labels.neutral_id]
+    seen = pair_passes(reading, probs)
+    result: dict[tuple[str, str], tuple[dict[int, float], np.ndarray]] = {}
+    if rule == "learned":
+        if not settings.aggregator:
+            raise ValueError("rule 'learned' needs a fitted aggregator in the reading settings.")
+        counts = reading.mentions.counts()
+        keys = list(seen)
+        features = np.array(
+            [
+                pair_features(
+                    [p for _, p in seen[key]],
+                    labels,
+                    (counts.get(key[0], 0), counts.get(key[1], 0)),
+                )
+                for key in keys
+            ]
+        ).reshape(len(keys), -1)
+        fitted = apply_aggregator(settings.aggregator, features) if keys else np.zeros((0, 0))
+        columns = [labels.id(name) for name in settings.aggregator["classes"]]
+        for key, row in zip(keys, fitted):
+            full = np.zeros(len(labels))
+            full[columns] = row
+            result[key] = ({k: float(full[k]) for k in stance_ids}, full)
+        return result
+    for key, found in seen.items():
         rows = [p for _, p in found]
         argmax = [int(p.argmax()) for p in rows]
         scores = {
             k: _label_score([float(p[k]) for p in rows], [a == k for a in argmax], rule)
             for k in stance_ids
         }
+        best_label = max(scores, key=lambda k: scores[k])
+        result[key] = (scores, max(rows, key=lambda p: float(p[best_label])))
+    return result
+
+
+def aggregate(
+    reading: Reading,
+    probs: Sequence[np.ndarray],
+    labels: LabelSet,
+    settings: ReadingSettings | None = None,
+) -> tuple[StanceEdge, ...]:
+    """Apply the aggregation rule of the module docstring to per-pass pair probabilities.
+
+    Args:
+        reading: The article as read by :func:`stance.document.read_document`.
+        probs: For each pass of ``reading``, ``[n_pairs, n_labels]`` probabilities.
+        labels: The model's labels.
+        settings: The rule and threshold (``max`` at 0.5 by default).
+    """
+    settings = settings or ReadingSettings()
+    text = reading.text
+    seen = pair_passes(reading, probs)
+    edges = []
+    for (source, target), (scores, full) in pair_scores(reading, probs, labels, settings).items():
         k = max(scores, key=lambda key: scores[key])
-        if scores[k] < threshold:
+        if scores[k] < settings.threshold:
             continue
-        best = max(rows, key=lambda p: float(p[k]))
+        found = seen[(source, target)]
+        shown = [(span, p) for span, p in found if p[k] >= settings.threshold]
+        shown = shown or [max(found, key=lambda item: float(item[1][k]))]  # the best, at least
         evidence = sorted(
-            (Evidence(text[s:e], s, e, float(p[k])) for (s, e), p in found if p[k] >= threshold),
+            (Evidence(text[s:e], s, e, float(p[k])) for (s, e), p in shown),
             key=lambda ev: -ev.score,
         )
         edges.append(
@@ -329,7 +428,7 @@ def aggregate(
                 target,
                 labels.name(k),
                 scores[k],
-                {name: float(best[n]) for n, name in enumerate(labels)},
+                {name: float(full[n]) for n, name in enumerate(labels)},
                 tuple(evidence),
             )
         )
@@ -340,20 +439,20 @@ def build_graph(
     reading: Reading,
     probs: Sequence[np.ndarray],
     labels: LabelSet,
-    threshold: float = 0.5,
-    rule: str = "max",
+    settings: ReadingSettings | None = None,
     roll_up: bool = False,
 ) -> StanceGraph:
     """The :class:`StanceGraph` of a scored reading: its actors, edges and what was skipped.
 
     With ``roll_up``, a person's stances count for the actor in its ``affiliation``.
     """
+    settings = settings or ReadingSettings()
     found = reading.mentions.spans()
     nodes = tuple(
         ActorNode(name, len(found.get(name, ())), tuple(found.get(name, ())))
         for name in reading.actors.names
     )
     ambiguous = tuple(asdict(a) for a in reading.mentions.ambiguous)
-    edges = aggregate(reading, probs, labels, threshold, rule)
-    graph = StanceGraph(nodes, edges, threshold, ambiguous, tuple(reading.skipped))
+    edges = aggregate(reading, probs, labels, settings)
+    graph = StanceGraph(nodes, edges, settings.threshold, ambiguous, tuple(reading.skipped))
     return graph.roll_up(reading.actors.roll_up()) if roll_up else graph

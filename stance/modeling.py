@@ -33,7 +33,7 @@ from torch import nn
 
 from stance.encoders import load_encoder, quiet_transformers
 from stance.encoding import MODES, Markers
-from stance.schema import DEFAULT_LABELS, LabelSet
+from stance.schema import DEFAULT_LABELS, LabelSet, ReadingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +88,15 @@ class StanceConfig(ModelSettings):
     neutral: str = "neutral"
     markers: Markers = field(default_factory=Markers)
     temperature: float = 1.0
+    reading: ReadingSettings = field(default_factory=ReadingSettings)
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.markers, dict):
             self.markers = Markers(**self.markers)
+        if isinstance(self.reading, dict):
+            self.reading = ReadingSettings(**self.reading)
         if self.mode not in MODES:
             raise ValueError(f"Unknown mode {self.mode!r}; expected one of {MODES}.")
         if self.other_actors not in typing.get_args(OtherActors):
@@ -115,7 +118,7 @@ class StanceConfig(ModelSettings):
         return LabelSet(tuple(self.labels), self.neutral)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "reading": self.reading.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StanceConfig:
@@ -139,7 +142,8 @@ class StanceModel(nn.Module):
         self.config = config
         hidden = int(encoder.config.hidden_size)
         inner = config.head_hidden or hidden
-        if config.context_pooling:
+        self._pool_attention = _eager_last_attention(encoder) if config.context_pooling else None
+        if config.context_pooling and self._pool_attention is None:
             # Fused attention kernels (sdpa, flash) do not return attention weights.
             encoder.set_attn_implementation("eager")
         features = (5 if config.context_pooling else 4) * hidden
@@ -170,11 +174,30 @@ class StanceModel(nn.Module):
         Returns:
             ``[P, n_labels]`` logits (before temperature).
         """
-        output = self.encoder(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            output_attentions=self.config.context_pooling,
-        )
+        attention = None
+        if self._pool_attention is not None:
+            # Only the last layer's attention is read: that layer alone runs eagerly and
+            # hands its weights to a hook; the others keep the fused kernel.
+            captured: list[torch.Tensor] = []
+            module = self.encoder.get_submodule(self._pool_attention)
+            hooks = [
+                module.register_forward_pre_hook(_additive_mask, with_kwargs=True),
+                module.register_forward_hook(lambda _m, _i, out: captured.append(out[1])),
+            ]
+            try:
+                output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+            finally:
+                for hook in hooks:
+                    hook.remove()
+            attention = captured[-1] if captured else None
+        else:
+            output = self.encoder(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                output_attentions=self.config.context_pooling,
+            )
+            if self.config.context_pooling:
+                attention = output.attentions[-1]
         states = output.last_hidden_state
         batch, width, hidden = states.shape
         flat = states.reshape(batch * width, hidden)
@@ -187,12 +210,63 @@ class StanceModel(nn.Module):
         pair_text = actor_text[pairs[:, 0]]
         features = [src, tgt, src * tgt, cls[pair_text]]
         if self.config.context_pooling:
+            if attention is None:
+                raise RuntimeError("The encoder's last attention layer returned no weights.")
             features.append(
-                localized_context(
-                    states, output.attentions[-1], mention_index, mention_mask, pairs, pair_text
-                )
+                localized_context(states, attention, mention_index, mention_mask, pairs, pair_text)
             )
         return self.head(torch.cat(features, dim=-1))
+
+
+def _eager_last_attention(encoder: Any) -> str | None:
+    """Make only the encoder's last self-attention layer eager, and return its name.
+
+    The layers of transformers' BERT family pick their attention kernel from their own
+    ``config`` at every call, so the last one gets a copy of the config that says
+    ``eager`` and returns its weights, while the others keep the fused kernel (about a
+    fifth faster on a CPU). ``None`` where the architecture does not work that way; the
+    caller then runs every layer eagerly.
+    """
+    import copy
+
+    layers = [
+        (name, module)
+        for name, module in encoder.named_modules()
+        if type(module).__name__.endswith("SelfAttention") and hasattr(module, "config")
+    ]
+    if not layers or getattr(encoder.config, "_attn_implementation", "eager") == "eager":
+        return None
+    name, last = layers[-1]
+    if "_attn_implementation" not in type(last).forward.__code__.co_names and not any(
+        "_attn_implementation" in line for line in _source_lines(type(last).forward)
+    ):
+        return None
+    own = copy.copy(encoder.config)
+    own._attn_implementation = "eager"
+    last.config = own
+    return str(name)
+
+
+def _additive_mask(
+    _module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The fused kernels' mask is boolean (True: attend); the eager layer adds its mask to
+    the scores, so it needs 0 where it may attend and a large negative number elsewhere."""
+    mask = kwargs.get("attention_mask")
+    if isinstance(mask, torch.Tensor) and mask.dtype == torch.bool:
+        hidden = args[0] if args else kwargs["hidden_states"]
+        zero = torch.zeros((), dtype=hidden.dtype, device=mask.device)
+        kwargs["attention_mask"] = torch.where(mask, zero, torch.finfo(hidden.dtype).min)
+    return args, kwargs
+
+
+def _source_lines(function: Any) -> list[str]:
+    import inspect
+
+    try:
+        return inspect.getsource(function).splitlines()
+    except (OSError, TypeError):
+        return []
 
 
 def localized_context(

@@ -238,3 +238,54 @@ class StancePrediction:
             "score": self.score,
             "scores": dict(self.scores),
         }
+
+
+@dataclass(frozen=True)
+class ReadingSettings:
+    """How ``analyze`` reads an article into passes and aggregates their scores.
+
+    A trained model saves the settings chosen for it on validation articles in its
+    ``stance_config.json``; ``analyze`` uses them unless told otherwise.
+
+    Attributes:
+        window: Sentences per window.
+        stride: Sentences from one window's start to the next (1: windows slide by one
+            sentence; ``window``: they do not overlap).
+        chunk_tokens: Read the article in chunks of whole sentences of up to this many
+            tokens instead of sentence windows (one pass per chunk, no overlap).
+        rule: How a pair's scores over its passes become one score: ``max``, ``vote``,
+            ``noisy_or``, ``top2``, or ``learned`` (the aggregator below).
+        threshold: An edge needs a score of at least this.
+        aggregator: For ``learned``, the fitted model over per-pair features (see
+            :mod:`stance.graph`).
+    """
+
+    window: int = 3
+    stride: int = 1
+    chunk_tokens: int | None = None
+    rule: str = "max"
+    threshold: float = 0.5
+    aggregator: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.stride < 1:
+            raise ValueError(
+                f"window and stride must be at least 1 sentence, got {self.window} and "
+                f"{self.stride}."
+            )
+        if self.chunk_tokens is not None and self.chunk_tokens < 16:
+            raise ValueError(f"chunk_tokens must be at least 16, got {self.chunk_tokens}.")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must lie in [0, 1], got {self.threshold}.")
+        if self.rule == "learned" and not self.aggregator:
+            raise ValueError("rule 'learned' needs a fitted aggregator.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": self.window,
+            "stride": self.stride,
+            "chunk_tokens": self.chunk_tokens,
+            "rule": self.rule,
+            "threshold": self.threshold,
+            "aggregator": dict(self.aggregator) if self.aggregator else None,
+        }

@@ -12,7 +12,7 @@ from stance.document import Pass, Reading, split_sentences, windows
 from stance.encoding import Group, ModelInput
 from stance.graph import StanceGraph, aggregate
 from stance.mentions import MentionSearch
-from stance.schema import LabelSet
+from stance.schema import LabelSet, ReadingSettings
 
 ARTICLE = (
     "Turkey says Haftar can no longer be trusted. Egypt backed Haftar on Monday. "
@@ -45,7 +45,7 @@ def _reading() -> tuple[Reading, list[np.ndarray]]:
 
 def test_aggregation_rule_takes_the_max_and_keeps_evidence():
     reading, probs = _reading()
-    edges = aggregate(reading, probs, LabelSet(), 0.5)
+    edges = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.5))
     assert [(e.source, e.target, e.label) for e in edges] == [("A", "B", "oppose")]
     edge = edges[0]
     assert edge.score == pytest.approx(0.8)
@@ -57,23 +57,24 @@ def test_aggregation_rule_takes_the_max_and_keeps_evidence():
 
 def test_threshold_drops_weak_edges_and_their_weak_evidence():
     reading, probs = _reading()
-    (edge,) = aggregate(reading, probs, LabelSet(), 0.7)
+    (edge,) = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.7))
     assert [(ev.start, ev.end) for ev in edge.evidence] == [(0, 8)]  # 0.6 < 0.7 is not evidence
-    assert aggregate(reading, probs, LabelSet(), 0.85) == ()
+    assert aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.85)) == ()
 
 
 def test_other_rules_score_a_pair_over_its_passes():
     reading, probs = _reading()
-    (noisy,) = aggregate(reading, probs, LabelSet(), 0.5, "noisy_or")
+    (noisy,) = aggregate(reading, probs, LabelSet(), ReadingSettings(rule="noisy_or"))
     assert noisy.score == pytest.approx(1 - 0.2 * 0.4)
-    (top2,) = aggregate(reading, probs, LabelSet(), 0.5, "top2")
+    (top2,) = aggregate(reading, probs, LabelSet(), ReadingSettings(rule="top2"))
     assert top2.score == pytest.approx(0.7)
     # vote: B->A is neutral by argmax in both passes, so its 0.6 oppose never counts.
-    assert [(e.source, e.target) for e in aggregate(reading, probs, LabelSet(), 0.5, "vote")] == [
-        ("A", "B")
-    ]
+    assert [
+        (e.source, e.target)
+        for e in aggregate(reading, probs, LabelSet(), ReadingSettings(rule="vote"))
+    ] == [("A", "B")]
     with pytest.raises(ValueError, match="Unknown aggregation rule"):
-        aggregate(reading, probs, LabelSet(), 0.5, "mean")
+        aggregate(reading, probs, LabelSet(), ReadingSettings(rule="mean"))
 
 
 def test_analyze_gives_a_graph_with_every_export(tiny_classifier, tmp_path):
@@ -187,3 +188,22 @@ def test_analyze_in_pair_mode_scores_each_pair_on_its_own(tiny_encoder_dir):
         if s != t
     }
     assert graph.edges
+
+
+def test_long_text_with_no_sentence_break_is_read_not_skipped(tiny_classifier):
+    # A 5,000-word article whose middle is one 2,000-character "sentence": the window
+    # falls back to its sentences, the long one is cut at white space until it fits.
+    filler = "the talks were held in the capital and the army met the troops on monday"
+    run_on = " ".join(["Turkey condemned Haftar and Egypt backed Haftar"] + [filler] * 30)
+    assert len(run_on) > 2000 and "." not in run_on
+    sentences = [f"Russia praised Qatar {filler} {k}." for k in range(330)]
+    text = " ".join([*sentences[:150], run_on + ".", *sentences[150:]])
+    assert len(text.split()) > 5000
+    graph = tiny_classifier.analyze(text, ["Turkey", "Haftar", "Egypt", "Russia", "Qatar"],
+                                    threshold=0.0)  # fmt: skip
+    assert graph.skipped == ()
+    pairs = {(e.source, e.target) for e in graph.edges}
+    assert {("Turkey", "Haftar"), ("Egypt", "Haftar")} <= pairs
+    inside = [ev for e in graph.edges if (e.source, e.target) == ("Turkey", "Haftar")
+              for ev in e.evidence]  # fmt: skip
+    assert inside and all(text[ev.start : ev.end] == ev.text for ev in inside)

@@ -224,3 +224,25 @@ def test_predict_dataset_adds_columns(tiny_classifier):
     out = tiny_classifier.predict_dataset(dataset)
     assert out.num_rows == 2 and set(out["predicted_label"]) <= {"neutral", "support", "oppose"}
     assert {"predicted_score", "predicted_scores"} <= set(out.column_names)
+
+
+def test_context_pooling_reads_the_last_layer_eagerly_and_the_rest_fused(tiny_model):
+    import copy
+
+    import torch
+
+    model, tokenizer = tiny_model
+    assert model._pool_attention is not None  # only the last layer was made eager
+    assert model.encoder.config._attn_implementation != "eager"
+    eager = copy.deepcopy(model)
+    eager._pool_attention = None
+    eager.encoder.set_attn_implementation("eager")
+    texts = [TEXT, "Egypt backed Haftar."]
+    spans = [SPANS, [[(0, 5)], [(13, 19)]]]
+    inputs = [encode(t, s, tokenizer, mode="all_pairs", max_length=128, markers=Markers())
+              for t, s in zip(texts, spans)]  # fmt: skip
+    batch = collate(inputs, [[(0, 1), (1, 0)], [(0, 1)]], tokenizer.pad_token_id)
+    model.eval()
+    eager.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(**batch), eager(**batch), atol=1e-5)  # padding included

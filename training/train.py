@@ -386,6 +386,19 @@ def train(config: Config, resume: bool = True) -> TrainResult:
                               two_known=True)  # fmt: skip
         two_logits, two_golds, _ = predict_logits(best, two_known_rows(alone), pad_id, device)
         metrics["validation_two_known_macro_f1"] = macro_f1(two_logits, two_golds, n_labels)
+    if config.data.validation_articles:
+        from stance.classifier import StanceClassifier
+        from training.articles import read_jsonl
+        from training.reading import candidates, choose_reading, describe
+
+        records = read_jsonl(Path(config.data.validation_articles))
+        options = candidates(config.model.max_length, tuple(config.data.reading_windows))
+        logger.info("Choosing how to read an article on %d validation articles", len(records))
+        chosen, sweep = choose_reading(StanceClassifier(best, tokenizer, device), records, options)
+        best.config.reading = chosen
+        top = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
+        metrics["reading"] = describe(chosen)
+        metrics["validation_articles_edge_f1"] = top["f1"]
     # Reported, never used for selection.
     for split in test_splits:
         test_logits, test_golds, _ = predict_logits(best, split.dataset, pad_id, device)

@@ -15,11 +15,13 @@ Run it on validation only: the test split stays untouched for reporting.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from stance.classifier import StanceClassifier
 from stance.document import passage_mentions
 from stance.graph import RULES, build_graph
 from stance.io import load_passages
+from stance.schema import ReadingSettings
 from training.benchmarks import provenance, table, write_results
 from training.evaluate import scores
 
@@ -38,15 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     labels, neutral = clf.labels, clf.labels.neutral
     results = []
     for size in (1, 2, 3):
+        reading = ReadingSettings(window=size)
         scored = [
-            clf.score_document(p.text, list(p.actor_names), size, mentions=passage_mentions(p))
+            clf.score_document(p.text, list(p.actor_names), reading, mentions=passage_mentions(p))
             for p in passages
         ]
-        for rule in RULES:
+        for rule in [r for r in RULES if r != "learned"]:
             for threshold in THRESHOLDS:
                 golds, preds = [], []
-                for passage, (reading, probs) in zip(passages, scored):
-                    graph = build_graph(reading, probs, labels, threshold, rule)
+                for passage, (doc, probs) in zip(passages, scored):
+                    graph = build_graph(
+                        doc, probs, labels, replace(reading, rule=rule, threshold=threshold)
+                    )
                     found = {(e.source, e.target): e.label for e in graph.edges}
                     for s in passage.actor_names:
                         for t in passage.actor_names:

@@ -1,0 +1,149 @@
+"""Archive throughput: articles/s of ``analyze`` beside the raw encoder over the same tokens.
+
+    python -m training.benchmarks.throughput --model runs/default/model [--articles 32]
+
+On a fixed set of our articles (the article corpus's test split, gold actor lists), it
+times in one run:
+
+* the raw encoder forward over each article's tokens, each token once (the article cut
+  into pieces of at most the model's maximum length, batched as ``analyze`` batches):
+  the arithmetic limit of any reading;
+* ``analyze`` (mention finding, reading, scoring, aggregation) under each option: the
+  model's own reading; the old reading (3-sentence windows sliding by one sentence); the
+  model with every attention layer eager (as context pooling used to force); and int8
+  dynamic quantisation of the linear layers (CPU only), with its edge F1 on the
+  validation split beside the unquantised model's, since quantising costs accuracy.
+
+The ratio is ``analyze``'s tokens/s (each article token counted once) over the raw
+encoder's; machines vary up to 2x from day to day, the ratio much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from typing import Any
+
+import torch
+
+from stance.classifier import StanceClassifier
+from stance.schema import ReadingSettings
+from training.articles import ROOT as ARTICLES
+from training.articles import article_actors, read_jsonl
+from training.benchmarks import machine, provenance, table, today, write_results
+from training.reading import describe, evaluate, score_split
+
+OLD = ReadingSettings(window=3, stride=1, rule="max", threshold=0.5)
+
+
+def token_pieces(clf: StanceClassifier, text: str) -> list[list[int]]:
+    ids = clf.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+    width = clf.config.max_length - 2
+    cls, sep = clf.tokenizer.cls_token_id, clf.tokenizer.sep_token_id
+    return [[cls, *ids[k : k + width], sep] for k in range(0, len(ids), width)]
+
+
+@torch.inference_mode()
+def raw_encoder(clf: StanceClassifier, texts: list[str], batch_size: int = 32) -> tuple[float, int]:
+    """Seconds for the bare encoder forward over every token of ``texts`` once, and the
+    number of tokens."""
+    pieces = sorted((p for t in texts for p in token_pieces(clf, t)), key=len)
+    pad = clf.tokenizer.pad_token_id or 0
+    started = time.perf_counter()
+    for begin in range(0, len(pieces), batch_size):
+        chunk = pieces[begin : begin + batch_size]
+        width = max(len(p) for p in chunk)
+        ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, piece in enumerate(chunk):
+            ids[row, : len(piece)] = torch.tensor(piece)
+            mask[row, : len(piece)] = 1
+        clf.model.encoder(input_ids=ids.to(clf.device), attention_mask=mask.to(clf.device))
+    return time.perf_counter() - started, sum(len(p) for p in pieces)
+
+
+def time_analyze(
+    clf: StanceClassifier, records: list[dict[str, Any]], reading: ReadingSettings
+) -> float:
+    started = time.perf_counter()
+    for record in records:
+        clf.analyze(record["text"], article_actors(record), reading=reading)
+    return time.perf_counter() - started
+
+
+def all_eager(clf: StanceClassifier) -> StanceClassifier:
+    model = copy.deepcopy(clf.model)
+    model._pool_attention = None
+    model.encoder.set_attn_implementation("eager")
+    return StanceClassifier(model, clf.tokenizer, clf.device)
+
+
+def quantised(clf: StanceClassifier) -> StanceClassifier:
+    model = torch.ao.quantization.quantize_dynamic(
+        copy.deepcopy(clf.model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
+    )
+    return StanceClassifier(model, clf.tokenizer, "cpu")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="runs/default/model")
+    parser.add_argument("--articles", type=int, default=32)
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    clf = StanceClassifier.from_pretrained(args.model)
+    records = read_jsonl(ARTICLES / "test.jsonl")[: args.articles]
+    valid = read_jsonl(ARTICLES / "validation.jsonl")
+    texts = [r["text"] for r in records]
+    words = sum(len(t.split()) for t in texts) / len(texts)
+    time_analyze(clf, records[:2], clf.config.reading)  # warm-up
+    raw_seconds, tokens = raw_encoder(clf, texts)
+    raw_rate = tokens / raw_seconds
+    options: list[tuple[str, StanceClassifier, ReadingSettings]] = [
+        (f"the model's reading: {describe(clf.config.reading)}", clf, clf.config.reading),
+        (f"old reading: {describe(OLD)}", clf, OLD),
+    ]
+    if clf.config.context_pooling:
+        options.append(
+            ("the model's reading, every attention layer eager", all_eager(clf), clf.config.reading)
+        )
+    if clf.device.type == "cpu":
+        options.append(
+            ("the model's reading, int8 dynamic quantisation", quantised(clf), clf.config.reading)
+        )
+    rows, results = [], []
+    for name, model, reading in options:
+        seconds = time_analyze(model, records, reading)
+        rate = tokens / seconds
+        f1 = None
+        if "quantisation" in name or name.startswith("the model's reading:"):
+            scored, _ = score_split(model, valid, reading)
+            f1 = evaluate(scored, valid, model.labels, reading)["f1"]
+        results.append({"option": name, "seconds": seconds, "articles_per_second": len(records) / seconds,
+                        "tokens_per_second": rate, "ratio_to_raw_encoder": rate / raw_rate,
+                        "validation_edge_f1": f1})  # fmt: skip
+        rows.append([name, f"{len(records) / seconds:.2f}", f"{rate:.0f}", f"{rate / raw_rate:.2f}",
+                     "–" if f1 is None else f"{f1:.3f}"])  # fmt: skip
+    markdown = "\n".join([
+        "## Archive throughput: `analyze` beside the raw encoder",
+        "",
+        *provenance(),
+        f"- Run: model `{args.model}`; {len(records)} test articles of the article corpus "
+        f"({words:.0f} words and {tokens / len(records):.0f} tokens each on average, gold actor lists)",
+        f"- Raw encoder forward over the same tokens, each once: {len(records) / raw_seconds:.2f} articles/s, "
+        f"{raw_rate:.0f} tokens/s",
+        "",
+        table(["option", "articles/s", "article tokens/s", "ratio to raw encoder", "validation edge F1"], rows),
+    ])  # fmt: skip
+    print(markdown)
+    write_results("throughput", markdown, {"model": args.model, "articles": len(records), "tokens": tokens,
+                                           "raw_encoder_seconds": raw_seconds, "options": results,
+                                           "machine": machine(), "date": today()})  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
