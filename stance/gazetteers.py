@@ -4,7 +4,9 @@ Each list is a plain text file under ``stance/resources/`` (one entry per line, 
 comments) or a TSV file where an entry has fields: the country table with demonyms,
 capitals and other names, the titles written before surnames, the words that mark
 organizations, companies, governments and function words, the particles and articles
-of surnames, and the other names of well-known organizations. This module reads each
+of surnames, the other names of well-known organizations and of collective actors
+("Gulf states"), and the words around a name that discovery reads (places, forces,
+roles, witnesses, events, descriptions). This module reads each
 file once, on first use, and exposes it through a function that returns an immutable
 value; edit the files, not the code, to change what is recognized.
 
@@ -29,13 +31,19 @@ from stance.names import name_key
 __all__ = [
     "Country",
     "articles",
+    "bystander_words",
+    "collectives",
+    "common_acronyms",
     "company_words",
     "countries",
     "country_index",
     "country_keys",
     "demonym_keys",
+    "description_heads",
+    "event_words",
     "family_first_names",
     "find_country",
+    "force_words",
     "function_words",
     "government_words",
     "heads",
@@ -45,6 +53,7 @@ __all__ = [
     "non_actor_words",
     "organization_words",
     "particles",
+    "place_nouns",
     "role_words",
     "state_nouns",
     "suffixes",
@@ -233,6 +242,20 @@ def heads() -> frozenset[str]:
     return frozenset(_entries("heads.txt"))
 
 
+def _rows(filename: str) -> tuple[tuple[str, ...], ...]:
+    """The tab-separated rows of a table of names: a canonical name, then its other names."""
+    rows = []
+    for line in _entries(filename):
+        forms = tuple(form.strip() for form in line.split("\t") if form.strip())
+        if len(forms) < 2:
+            raise ValueError(
+                f"{filename} has the row {line!r} with one name; give the "
+                "canonical name and its other names, separated by tabs."
+            )
+        rows.append(forms)
+    return tuple(rows)
+
+
 @functools.lru_cache(maxsize=1)
 def known_organizations() -> tuple[tuple[str, ...], ...]:
     """Well-known organizations, each as its canonical name followed by its other names.
@@ -243,16 +266,7 @@ def known_organizations() -> tuple[tuple[str, ...], ...]:
     Raises:
         ValueError: when a row of ``known_organizations.tsv`` has a single name.
     """
-    rows = []
-    for line in _entries("known_organizations.tsv"):
-        forms = tuple(form.strip() for form in line.split("\t") if form.strip())
-        if len(forms) < 2:
-            raise ValueError(
-                f"known_organizations.tsv has the row {line!r} with one name; give the "
-                "canonical name and its other names, separated by tabs."
-            )
-        rows.append(forms)
-    return tuple(rows)
+    return _rows("known_organizations.tsv")
 
 
 # --------------------------------------------------------------------------------------
@@ -282,3 +296,49 @@ def non_actor_words() -> frozenset[str]:
 def state_nouns() -> frozenset[str]:
     """What a demonym modifies when it stands for the state: "Turkish troops"."""
     return frozenset(_entries("state_nouns.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def place_nouns() -> frozenset[str]:
+    """Nouns that make a name beside them a place: "the town of Tawergha", "Sirte airport"."""
+    return frozenset(_entries("place_nouns.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def force_words() -> frozenset[str]:
+    """An actor's own forces or camp: "Haftar's militia", "troops loyal to Haftar" are Haftar."""
+    return frozenset(_entries("force_words.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def description_heads() -> frozenset[str]:
+    """Heads of organization names also written "the court", "the agency" for that organization."""
+    return frozenset(_entries("description_heads.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def bystander_words() -> frozenset[str]:
+    """What a person quoted as a witness or commentator is called: "a shopkeeper", "analyst"."""
+    return frozenset(_entries("bystander_words.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def collectives() -> tuple[tuple[str, ...], ...]:
+    """Collective actors ("Europe", "Gulf states"), each as its canonical name, then its other names.
+
+    Raises:
+        ValueError: when a row of ``collectives.tsv`` has a single name.
+    """
+    return _rows("collectives.tsv")
+
+
+@functools.lru_cache(maxsize=1)
+def common_acronyms() -> frozenset[str]:
+    """Words in capitals that name no actor ("GDP", "CEO", "READ MORE")."""
+    return frozenset(_entries("common_acronyms.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def event_words() -> frozenset[str]:
+    """First or last words of events, laws and documents: "Hurricane X", "the Paris Agreement"."""
+    return frozenset(_entries("event_words.txt"))

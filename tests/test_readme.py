@@ -52,7 +52,9 @@ def problems(readme: str, docs: Path) -> list[str]:
             value = lookup(json.loads((docs / name).read_text()), path) * float(scale or 1)
             decimals = len(figure.split(".")[1]) if "." in figure else 0
             if round(value, decimals) != float(figure.replace(",", "")):
-                found.append(f"{row['what']}: README says {figure}, {spec} gives {value:.{decimals + 2}f}")
+                found.append(
+                    f"{row['what']}: README says {figure}, {spec} gives {value:.{decimals + 2}f}"
+                )
     return found
 
 
@@ -67,6 +69,8 @@ def test_a_number_edited_by_hand_is_caught():
     row = next(r for r in table_rows(readme) if r["record"])
     figure = NUMBER.findall(row["result"])[0]
     wrong = str(float(figure.replace(",", "")) + 1)
-    edited = readme.replace(f"| {row['result']} |", f"| {row['result'].replace(figure, wrong, 1)} |", 1)
+    edited = readme.replace(
+        f"| {row['result']} |", f"| {row['result'].replace(figure, wrong, 1)} |", 1
+    )
     assert edited != readme
     assert problems(edited, ROOT / "docs" / "benchmarks")

@@ -335,3 +335,38 @@ def test_clicking_an_edge_lights_its_evidence_in_the_article(graph, chromium, tm
     # hovering Egypt lights Egypt's edges
     assert "hovering" in dom.svg_class.split()
     assert [g["data-id"] for g in dom.edges if "hl" in g["class"].split()] == ["1"]
+
+
+def test_the_graph_across_articles_lists_the_articles_behind_each_edge(tmp_path):
+    import pandas as pd
+
+    from stance.across import to_stance_graph
+    from stance.cli import main
+
+    edges = pd.DataFrame(
+        [
+            {"id": "a1", "date": "2024-01-03", "source": "Turkey", "target": "Haftar", "label": "oppose", "score": 0.9},
+            {"id": "a2", "date": "2024-02-10", "source": "Turkey", "target": "Haftar", "label": "oppose", "score": 0.7},
+            {"id": "a3", "date": "2024-02-11", "source": "Turkey", "target": "Haftar", "label": "support", "score": 0.6},
+            {"id": "a3", "date": "2024-02-11", "source": "Egypt", "target": "Haftar", "label": "support", "score": 0.8},
+        ]
+    )  # fmt: skip
+    graph = to_stance_graph(edges)
+    turkey = next(e for e in graph.edges if e.source == "Turkey")
+    assert (turkey.label, round(turkey.score, 3)) == ("oppose", round(2 / 3, 3))
+    assert [ev.text for ev in turkey.evidence] == [
+        "a1 (2024-01-03): oppose 0.90",
+        "a2 (2024-02-10): oppose 0.70",
+        "a3 (2024-02-11): support 0.60",
+    ]
+    path = tmp_path / "edges.jsonl"
+    edges.to_json(path, orient="records", lines=True)
+    out = tmp_path / "across.html"
+    assert (
+        main(["aggregate", str(path), "--output", str(tmp_path / "g.json"), "--html", str(out)])
+        == 0
+    )
+    page = out.read_text(encoding="utf-8")
+    assert (
+        "a2 (2024-02-10): oppose 0.70" in page and "http://" not in page and "https://" not in page
+    )

@@ -3,7 +3,7 @@ measure how far the annotators agreed.
 
     python -m training.articles build       # data/articles/raw + annotation_b + adjudication -> splits
     python -m training.articles validate    # the checks the tests run
-    python -m training.articles agreement   # edge F1 and Cohen's kappa between the annotations
+    python -m training.articles agreement   # edge F1 and Cohen's kappa (docs/benchmarks/agreement.json)
 
 Each article is written and annotated by one helper (``raw/``) and annotated a second
 time, blind, by another (``annotation_b/``); disagreements are decided by a third
@@ -450,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         result = agreement(articles)
         result["fallbacks"] = sum(a.gold()[1] for a in articles)
         print(json.dumps(result, indent=2))
+        record = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "agreement.json"
+        record.write_text(json.dumps(result, indent=2) + "\n")
         return 0
     return print_report(validate(args.root), args.command)
 

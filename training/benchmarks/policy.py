@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         alone = found.get("validation_two_known_macro_f1", float("nan"))
         results[policy] = {"validation_all_known": full, "validation_two_known": alone,
                            "mean": (full + alone) / 2, "test": found.get("corpus_test_macro_f1"),
-                           "epochs": found.get("epochs_run"), "history": history}  # fmt: skip
+                           "epochs": found.get("epochs_run"), "train_seconds": found.get("train_seconds"),
+                           "history": history}  # fmt: skip
         rows.append([policy, f"{found.get('epochs_run')} epochs", f"{100 * full:.1f}", f"{100 * alone:.1f}",
                      f"{100 * (full + alone) / 2:.1f}", f"{100 * found.get('corpus_test_macro_f1', 0):.1f}"])  # fmt: skip
     finished = {p: r for p, r in results.items() if not r.get("unfinished") and p not in REFERENCE}

@@ -35,6 +35,7 @@ from training.benchmarks import machine, provenance, table, today, write_results
 from training.reading import describe, evaluate, score_split
 
 OLD = ReadingSettings(window=3, stride=1, rule="max", threshold=0.5)
+SPEECH = "Turkey says Haftar can no longer be trusted."
 
 
 def token_pieces(clf: StanceClassifier, text: str) -> list[list[int]]:
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         options.append(
             ("the model's reading, int8 dynamic quantisation", quantised(clf), clf.config.reading)
         )
+    probe = clf.predict(SPEECH, "Turkey", "Haftar")
     rows, results = [], []
     for name, model, reading in options:
         seconds = time_analyze(model, records, reading)
@@ -137,10 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{raw_rate:.0f} tokens/s",
         "",
         table(["option", "articles/s", "article tokens/s", "ratio to raw encoder", "validation edge F1"], rows),
+        "",
+        f"Bare reported speech, `predict({SPEECH!r}, 'Turkey', 'Haftar')`: {probe.label} "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in probe.scores.items())})",
     ])  # fmt: skip
     print(markdown)
     write_results("throughput", markdown, {"model": args.model, "articles": len(records), "tokens": tokens,
                                            "raw_encoder_seconds": raw_seconds, "options": results,
+                                           "reported_speech": probe.to_dict(),
                                            "machine": machine(), "date": today()})  # fmt: skip
     return 0
 
