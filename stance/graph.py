@@ -15,7 +15,9 @@ that label is the pass's most probable one; ``noisy_or`` scores a label
 ``learned`` reads a few features of the pair's passes (:func:`pair_features`) with a
 small logistic regression fitted on validation articles and saved with the model, whose
 probabilities are the edge's ``scores``. An edge always shows at least its best pass as
-evidence.
+evidence. Where the reading has a ``calibration`` (a Platt scaling fitted on validation
+articles), every rule's score is mapped through it, so an edge's score reads as the
+probability that the edge is right, and the threshold is on that scale.
 
 How the passes are made is :mod:`stance.document`'s job; this module imports nothing
 from the classifier.
@@ -380,7 +382,7 @@ def pair_scores(
             full = np.zeros(len(labels))
             full[columns] = row
             result[key] = ({k: float(full[k]) for k in stance_ids}, full)
-        return result
+        return calibrated(result, settings)
     for key, found in seen.items():
         rows = [p for _, p in found]
         argmax = [int(p.argmax()) for p in rows]
@@ -390,7 +392,20 @@ def pair_scores(
         }
         best_label = max(scores, key=lambda k: scores[k])
         result[key] = (scores, max(rows, key=lambda p: float(p[best_label])))
-    return result
+    return calibrated(result, settings)
+
+
+def calibrated(
+    result: dict[tuple[str, str], tuple[dict[int, float], np.ndarray]], settings: ReadingSettings
+) -> dict[tuple[str, str], tuple[dict[int, float], np.ndarray]]:
+    """The scores passed through the reading's Platt scaling, where it has one."""
+    if settings.calibration is None:
+        return result
+    a, b = settings.calibration
+    return {
+        key: ({k: float(1.0 / (1.0 + np.exp(-(a * v + b)))) for k, v in scores.items()}, full)
+        for key, (scores, full) in result.items()
+    }
 
 
 def aggregate(

@@ -258,6 +258,9 @@ class ReadingSettings:
         threshold: An edge needs a score of at least this.
         aggregator: For ``learned``, the fitted model over per-pair features (see
             :mod:`stance.graph`).
+        calibration: ``(a, b)`` of a Platt scaling ``1 / (1 + exp(-(a * s + b)))`` that
+            turns the rule's score ``s`` into the probability that the edge is right,
+            fitted on validation articles; ``threshold`` is then on that scale.
     """
 
     window: int = 3
@@ -266,8 +269,12 @@ class ReadingSettings:
     rule: str = "max"
     threshold: float = 0.5
     aggregator: Mapping[str, Any] | None = None
+    calibration: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.calibration is not None:
+            a, b = (float(x) for x in self.calibration)
+            object.__setattr__(self, "calibration", (a, b))
         if self.window < 1 or self.stride < 1:
             raise ValueError(
                 f"window and stride must be at least 1 sentence, got {self.window} and "
@@ -288,4 +295,5 @@ class ReadingSettings:
             "rule": self.rule,
             "threshold": self.threshold,
             "aggregator": dict(self.aggregator) if self.aggregator else None,
+            "calibration": list(self.calibration) if self.calibration else None,
         }

@@ -207,3 +207,16 @@ def test_long_text_with_no_sentence_break_is_read_not_skipped(tiny_classifier):
     inside = [ev for e in graph.edges if (e.source, e.target) == ("Turkey", "Haftar")
               for ev in e.evidence]  # fmt: skip
     assert inside and all(text[ev.start : ev.end] == ev.text for ev in inside)
+
+
+def test_a_calibrated_reading_maps_scores_and_its_threshold_through_platt_scaling():
+    import math
+
+    reading, probs = _reading()
+    plain = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.5))
+    a, b = 2.0, -1.0
+    settings = ReadingSettings(threshold=1 / (1 + math.exp(-(a * 0.5 + b))), calibration=(a, b))
+    (edge,) = aggregate(reading, probs, LabelSet(), settings)
+    assert [(e.source, e.target) for e in plain] == [(edge.source, edge.target)]
+    assert edge.score == pytest.approx(1 / (1 + math.exp(-(a * 0.8 + b))))
+    assert ReadingSettings(**settings.to_dict()) == settings  # survives stance_config.json

@@ -5,7 +5,9 @@ model's maximum length; each is aggregated by every rule of :mod:`stance.graph` 
 thresholds 0.30 to 0.95, and the ``learned`` rule's logistic regression is scored out of
 fold (five folds by article), so that no article judges an aggregator fitted on it. The
 reading, rule and threshold with the best edge F1 win (an edge is right when source,
-target and label all match); the learned aggregator is then refitted on all of them.
+target and label all match); the learned aggregator is then refitted on all of them, and
+a Platt scaling of the winner's scores is fitted on the same articles (:func:`calibrate`),
+so that an edge's score reads as the probability that it is right.
 Training calls :func:`choose_reading` at its end when ``data.validation_articles`` is
 set, and saves the choice in the model; ``training.benchmarks.articles`` reports it.
 """
@@ -169,7 +171,8 @@ def candidates(
 def describe(settings: ReadingSettings) -> str:
     how = (f"chunks of up to {settings.chunk_tokens} tokens" if settings.chunk_tokens
            else f"{settings.window}-sentence windows")  # fmt: skip
-    return f"{how}, rule `{settings.rule}`, threshold {settings.threshold}"
+    scale = " (calibrated)" if settings.calibration else ""
+    return f"{how}, rule `{settings.rule}`, threshold {settings.threshold}{scale}"
 
 
 def choose_reading(
@@ -199,4 +202,33 @@ def choose_reading(
     if chosen.rule == "learned":
         x, y, _ = features_of(scored_by[best["candidate"]], records, labels)
         chosen = replace(chosen, aggregator=fit_aggregator(x, y, labels))
-    return chosen, sweep
+    return calibrate(chosen, scored_by[best["candidate"]], records, labels), sweep
+
+
+def calibrate(
+    settings: ReadingSettings,
+    scored: list[tuple[Reading, list[np.ndarray]]],
+    records: list[dict[str, Any]],
+    labels: LabelSet,
+) -> ReadingSettings:
+    """Fit a Platt scaling of the rule's edge scores on validation articles: from a pair's
+    score for its stronger label to the probability that the edge is right. The threshold
+    moves with it, so the same edges pass on validation; the scores become probabilities.
+    Left uncalibrated where the fit does not rise with the score."""
+    from sklearn.linear_model import LogisticRegression
+
+    raw = replace(settings, threshold=0.0, calibration=None)
+    x, y = [], []
+    for graph, record in zip(graphs(scored, labels, raw), records):
+        gold = gold_edges(record)
+        for e in graph.edges:
+            x.append(e.score)
+            y.append(gold.get((e.source, e.target)) == e.label)
+    if len(set(y)) < 2:
+        return settings
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(np.array(x).reshape(-1, 1), np.array(y))
+    a, b = float(model.coef_[0][0]), float(model.intercept_[0])
+    if a <= 0:
+        return settings
+    threshold = round(float(1.0 / (1.0 + np.exp(-(a * settings.threshold + b)))), 4)
+    return replace(settings, calibration=(a, b), threshold=threshold)
