@@ -352,6 +352,7 @@ def pair_scores(
     probs: Sequence[np.ndarray],
     labels: LabelSet,
     settings: ReadingSettings,
+    seen: dict[tuple[str, str], list[tuple[tuple[int, int], np.ndarray]]] | None = None,
 ) -> dict[tuple[str, str], tuple[dict[int, float], np.ndarray]]:
     """Each scored pair's aggregated score per non-neutral label id, and the probability of
     every label that the edge would carry (see the module docstring)."""
@@ -359,7 +360,7 @@ def pair_scores(
     if rule not in RULES:
         raise ValueError(f"Unknown aggregation rule {rule!r}; expected one of {RULES}.")
     stance_ids = [k for k in range(len(labels)) if k != labels.neutral_id]
-    seen = pair_passes(reading, probs)
+    seen = seen if seen is not None else pair_passes(reading, probs)
     result: dict[tuple[str, str], tuple[dict[int, float], np.ndarray]] = {}
     if rule == "learned":
         if not settings.aggregator:
@@ -426,7 +427,9 @@ def aggregate(
     text = reading.text
     seen = pair_passes(reading, probs)
     edges = []
-    for (source, target), (scores, full) in pair_scores(reading, probs, labels, settings).items():
+    for (source, target), (scores, full) in pair_scores(
+        reading, probs, labels, settings, seen
+    ).items():
         k = max(scores, key=lambda key: scores[key])
         if scores[k] < settings.threshold:
             continue
