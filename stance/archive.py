@@ -35,7 +35,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,11 +48,12 @@ from stance.batch import (
     Progress,
     count_rows,
     encode_rows,
-    merge_parts,
+    merge_typed_parts,
+    plain_id,
     progress_path,
     read_chunks,
     save_progress,
-    write_part,
+    write_typed_part,
 )
 from stance.io import DataError, detect_format
 
@@ -180,7 +181,7 @@ def _analyze_one(
         status["error"] = str(record)
         return ArticleResult(status)
     article = {columns.get(k, k): v for k, v in record.items()}
-    ident = _ident(article.get("id"))
+    ident = plain_id(article.get("id"))
     status["id"] = ident
     try:
         text = article.get("text")
@@ -242,15 +243,6 @@ def _note(graph: StanceGraph) -> str | None:
     return "; ".join(notes) or None
 
 
-def _ident(value: Any) -> Any:
-    """An id as a plain JSON value of its own type: an integer stays an integer."""
-    if value is None or (isinstance(value, (str, int)) and not isinstance(value, bool)):
-        return None if value == "" else value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    return str(value)
-
-
 def _date(value: Any) -> str | None:
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -282,60 +274,30 @@ def _row_actors(value: Any) -> Actors | None:
 # --- writing ----------------------------------------------------------------------------
 
 
-def csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    """An edge row for CSV: ``scores`` and ``evidence`` as JSON text."""
-    return row | {
-        "scores": json.dumps(row["scores"]),
-        "evidence": json.dumps(row["evidence"], ensure_ascii=False),
-    }
-
-
 def encode_edges(rows: list[dict[str, Any]], fmt: str, header: bool) -> bytes:
-    """Edge rows as JSONL or CSV bytes (the CSV's header line when ``header``)."""
-    if fmt == "csv":
-        return encode_rows([csv_row(r) for r in rows], "csv", header, EDGE_COLUMNS)
-    return encode_rows(rows, "jsonl", header=False)
+    """Edge rows as JSONL or CSV bytes (the CSV's header line when ``header``; there
+    ``scores`` and ``evidence`` are JSON text)."""
+    return encode_rows(rows, fmt, header, EDGE_COLUMNS)
 
 
-def edge_schema(labels: Sequence[str], id_type: Any = None) -> Any:
-    """The ``pyarrow.Schema`` of Parquet edges: ``scores`` a struct of the labels,
-    ``evidence`` a list of structs; ``id`` of ``id_type`` (a string by default)."""
+def edge_schema(labels: Sequence[str]) -> Callable[[Any], Any]:
+    """The Parquet schema of edges for an ``id`` type: ``scores`` a struct of the labels,
+    ``evidence`` a list of structs (for :func:`stance.batch.write_typed_part`)."""
     import pyarrow as pa
 
     evidence = pa.struct(
         [("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64())]
     )
-    return pa.schema(
-        [("row", pa.int64()), ("id", id_type or pa.string()), ("date", pa.string()),
-         ("source", pa.string()), ("target", pa.string()), ("label", pa.string()),
-         ("score", pa.float64()), ("scores", pa.struct([(k, pa.float64()) for k in labels])),
-         ("evidence", pa.list_(evidence))]
-    )  # fmt: skip
 
+    def schema(id_type: Any) -> Any:
+        return pa.schema(
+            [("row", pa.int64()), ("id", id_type), ("date", pa.string()),
+             ("source", pa.string()), ("target", pa.string()), ("label", pa.string()),
+             ("score", pa.float64()), ("scores", pa.struct([(k, pa.float64()) for k in labels])),
+             ("evidence", pa.list_(evidence))]
+        )  # fmt: skip
 
-def write_edge_part(rows: list[dict[str, Any]], path: Path, labels: Sequence[str]) -> None:
-    """Write one Parquet part of edges; ``id`` is an integer column when every id of the
-    part is an integer, text otherwise (:func:`merge_edge_parts` reconciles the parts)."""
-    import pyarrow as pa
-
-    ids = [r["id"] for r in rows if r["id"] is not None]
-    if ids and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        write_part(rows, path, edge_schema(labels, pa.int64()))
-    else:
-        rows = [r | {"id": None if r["id"] is None else str(r["id"])} for r in rows]
-        write_part(rows, path, edge_schema(labels, pa.null() if not ids else pa.string()))
-
-
-def merge_edge_parts(parts_dir: Path, output: Path, labels: Sequence[str]) -> None:
-    """Merge edge parts into ``output``: ``id`` is an integer column when every part's is,
-    text when any part's is (integers then written as text)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    types = {pq.read_schema(p).field("id").type for p in parts_dir.glob("part-*.parquet")}
-    types.discard(pa.null())
-    id_type = pa.int64() if types == {pa.int64()} else pa.string()
-    merge_parts(parts_dir, output, edge_schema(labels, id_type))
+    return schema
 
 
 def prepare_output(output: Path, resume: bool, overwrite: bool) -> ArchiveProgress | None:
@@ -453,7 +415,9 @@ def analyze_file(
                 _append(handle, encode_edges(edges, fmt, header=fmt == "csv" and state.bytes == 0))
                 state.bytes = handle.tell()
             else:
-                write_edge_part(edges, parts_dir / f"part-{state.parts:06d}.parquet", labels)
+                write_typed_part(
+                    edges, parts_dir / f"part-{state.parts:06d}.parquet", edge_schema(labels)
+                )
                 state.parts += 1
             _append(status, encode_rows([r.status for r in results], "jsonl", header=False))
             state.status_bytes = status.tell()
@@ -468,7 +432,7 @@ def analyze_file(
         if handle is not None:
             handle.close()
     if fmt == "parquet":
-        merge_edge_parts(parts_dir, output, labels)
+        merge_typed_parts(parts_dir, output, edge_schema(labels))
     elif fmt == "csv" and state.bytes == 0:
         output.write_bytes(encode_edges([], "csv", header=True))  # a header, even with no edges
     state.complete = True

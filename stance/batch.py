@@ -2,9 +2,11 @@
 
 The output has a fixed schema, one row per input row in input order:
 
-``row`` (the input's line or row number), ``id``, ``source``, ``target``,
-``predicted_label``, ``predicted_score``, ``predicted_scores`` (JSON, rounded to
-:data:`DIGITS` places) and ``error`` (empty, or why the row could not be predicted).
+``row`` (the input's line or row number), ``id`` (of the input's own type: an integer
+id stays an integer), ``source``, ``target``, ``predicted_label``, ``predicted_score``,
+``predicted_scores`` (every label's probability, rounded to :data:`DIGITS` places: an
+object in JSONL, a struct in Parquet, JSON text in CSV) and ``error`` (empty, or why the
+row could not be predicted).
 
 Progress is recorded next to the output in ``<output>.progress.json`` after every chunk
 (rows done, bytes written). ``resume=True`` truncates any half-written tail and carries
@@ -17,9 +19,10 @@ import csv
 import io
 import json
 import logging
+import math
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,20 +57,18 @@ def output_row(
     record = record or {}
     out: dict[str, Any] = {
         "row": row,
-        "id": _text(record.get("id")),
+        "id": plain_id(record.get("id")),
         "source": _text(record.get("source")),
         "target": _text(record.get("target")),
         "predicted_label": "",
         "predicted_score": None,
-        "predicted_scores": "",
+        "predicted_scores": None,
         "error": "",
     }
     if isinstance(result, StancePrediction):
         out["predicted_label"] = result.label
         out["predicted_score"] = round(result.score, DIGITS)
-        out["predicted_scores"] = json.dumps(
-            {k: round(v, DIGITS) for k, v in result.scores.items()}
-        )
+        out["predicted_scores"] = {k: round(v, DIGITS) for k, v in result.scores.items()}
     else:
         out["error"] = str(result) or type(result).__name__
     return out
@@ -75,6 +76,16 @@ def output_row(
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def plain_id(value: Any) -> Any:
+    """An input's id as a plain JSON value of its own type: an integer stays an integer,
+    a missing id is ``None``, anything else becomes text."""
+    if value is None or (isinstance(value, (str, int)) and not isinstance(value, bool)):
+        return None if value == "" else value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    return str(value)
 
 
 def predict_records(
@@ -136,6 +147,7 @@ def encode_rows(
 ) -> bytes:
     """Output rows as JSONL or CSV bytes (CSV with its header line when ``header``).
 
+    In CSV an object or list value (the scores, the evidence) is written as JSON text.
     ``columns`` are the CSV's columns, in order (this module's :data:`COLUMNS` by default).
     """
     if fmt == "jsonl":
@@ -144,7 +156,11 @@ def encode_rows(
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     if header:
         writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+         for k, v in r.items()}
+        for r in rows
+    )  # fmt: skip
     return buffer.getvalue().encode()
 
 
@@ -200,6 +216,7 @@ def predict_file(
         shutil.rmtree(parts_dir, ignore_errors=True)
     output.parent.mkdir(parents=True, exist_ok=True)
 
+    labels = list(classifier.config.label_set)
     total = count_rows(input_path) if progress else None
     bar = tqdm(total=total, initial=state.rows, disable=not progress, unit="row", desc="predict")
     if fmt == "parquet":
@@ -220,7 +237,9 @@ def predict_file(
                 os.fsync(handle.fileno())
                 state.bytes = handle.tell()
             else:
-                write_part(rows, parts_dir / f"part-{state.parts:06d}.parquet")
+                write_typed_part(
+                    rows, parts_dir / f"part-{state.parts:06d}.parquet", prediction_schema(labels)
+                )
                 state.parts += 1
             state.rows += len(rows)
             save_progress(progress_file, state)
@@ -230,7 +249,7 @@ def predict_file(
         if handle is not None:
             handle.close()
     if fmt == "parquet":
-        merge_parts(parts_dir, output)
+        merge_typed_parts(parts_dir, output, prediction_schema(labels))
     state.complete = True
     save_progress(progress_file, state)
     return state
@@ -243,39 +262,67 @@ def save_progress(path: Path, state: Progress) -> None:
     os.replace(tmp, path)  # atomic: a crash leaves the old or the new progress, never half
 
 
-def _schema() -> Any:
+def prediction_schema(labels: Sequence[str]) -> Callable[[Any], Any]:
+    """The Parquet schema of predictions for an ``id`` type: ``predicted_scores`` a struct
+    of ``labels``. Give it to :func:`write_typed_part` and :func:`merge_typed_parts`."""
     import pyarrow as pa
 
-    return pa.schema(
-        [("row", pa.int64()), ("id", pa.string()), ("source", pa.string()), ("target", pa.string()),
-         ("predicted_label", pa.string()), ("predicted_score", pa.float64()),
-         ("predicted_scores", pa.string()), ("error", pa.string())]
-    )  # fmt: skip
+    def schema(id_type: Any) -> Any:
+        return pa.schema(
+            [("row", pa.int64()), ("id", id_type), ("source", pa.string()),
+             ("target", pa.string()), ("predicted_label", pa.string()),
+             ("predicted_score", pa.float64()),
+             ("predicted_scores", pa.struct([(k, pa.float64()) for k in labels])),
+             ("error", pa.string())]
+        )  # fmt: skip
+
+    return schema
 
 
-def write_part(rows: list[dict[str, Any]], path: Path, schema: Any = None) -> None:
+def write_typed_part(rows: list[dict[str, Any]], path: Path, schema: Callable[[Any], Any]) -> None:
+    """Write one Parquet part whose ``id`` column keeps the ids' type: integers when every
+    id of the part is an integer, text otherwise (:func:`merge_typed_parts` reconciles the
+    parts). ``schema`` maps an id type to the part's ``pyarrow.Schema``."""
+    import pyarrow as pa
+
+    ids = [r["id"] for r in rows if r["id"] is not None]
+    if ids and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        write_part(rows, path, schema(pa.int64()))
+    else:
+        rows = [r | {"id": None if r["id"] is None else str(r["id"])} for r in rows]
+        write_part(rows, path, schema(pa.string() if ids else pa.null()))
+
+
+def merge_typed_parts(parts_dir: Path, output: Path, schema: Callable[[Any], Any]) -> None:
+    """Merge the parts of :func:`write_typed_part`: ``id`` is an integer column when every
+    part's is, text when any part's is (integers then written as text)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {pq.read_schema(p).field("id").type for p in parts_dir.glob("part-*.parquet")}
+    types.discard(pa.null())
+    merge_parts(parts_dir, output, schema(pa.int64() if types == {pa.int64()} else pa.string()))
+
+
+def write_part(rows: list[dict[str, Any]], path: Path, schema: Any) -> None:
     """Write one Parquet part atomically (a temporary file, then a rename).
 
-    ``schema`` is a ``pyarrow.Schema`` for the rows (the predictions' by default).
+    ``schema`` is the ``pyarrow.Schema`` of the rows.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema or _schema()), tmp)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
     os.replace(tmp, path)
 
 
-def merge_parts(parts_dir: Path, output: Path, schema: Any = None) -> None:
-    """Join the Parquet parts of ``parts_dir`` into ``output`` in order, then remove them.
-
-    With ``schema`` (a ``pyarrow.Schema``), every part is cast to it first; without it the
-    parts hold the predictions' schema.
-    """
+def merge_parts(parts_dir: Path, output: Path, schema: Any) -> None:
+    """Join the Parquet parts of ``parts_dir`` into ``output`` in order, each cast to
+    ``schema`` (a ``pyarrow.Schema``), then remove them."""
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(output, schema or _schema()) as writer:
+    with pq.ParquetWriter(output, schema) as writer:
         for part in sorted(parts_dir.glob("part-*.parquet")):
-            table = pq.read_table(part)
-            writer.write_table(table if schema is None else table.cast(schema))
+            writer.write_table(pq.read_table(part).cast(schema))
     shutil.rmtree(parts_dir)

@@ -259,17 +259,13 @@ class StanceClassifier:
 
     def predict_dataset(self, dataset: Any, batch_size: int = 32, progress: bool = False) -> Any:
         """Return ``dataset`` with ``predicted_label``, ``predicted_score`` and
-        ``predicted_scores`` (JSON) columns added."""
-        import json
-
+        ``predicted_scores`` (every label's probability, a struct column) added."""
         from stance.io import from_dataset
 
         predictions = self.predict_batch(from_dataset(dataset), batch_size, progress)
         dataset = dataset.add_column("predicted_label", [p.label for p in predictions])
         dataset = dataset.add_column("predicted_score", [p.score for p in predictions])
-        return dataset.add_column(
-            "predicted_scores", [json.dumps(dict(p.scores)) for p in predictions]
-        )
+        return dataset.add_column("predicted_scores", [dict(p.scores) for p in predictions])
 
     def reading_settings(
         self,

@@ -27,7 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from stance.batch import COLUMNS, encode_rows, merge_parts, write_part
+from stance.batch import (
+    encode_rows,
+    merge_typed_parts,
+    prediction_schema,
+    write_typed_part,
+)
 from stance.io import detect_format, parse_jsonl_line
 
 logger = logging.getLogger(__name__)
@@ -57,6 +62,8 @@ class RayPredictor:
         self.fmt = fmt
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        import json
+
         from stance.batch import predict_records
 
         # A group arrives in no set order: put it back in input order first.
@@ -71,7 +78,11 @@ class RayPredictor:
             names = [c for c in batch if c not in (ROW, CHUNK)]
             records = [(n, {c: _plain(batch[c][i]) for c in names}) for i, n in enumerate(numbers)]
         rows = predict_records(self.classifier, records, self.columns, self.batch_size)
-        return {column: [row[column] for row in rows] for column in COLUMNS}
+        # Rows travel as JSON, which gives back the same floats, ids and score objects.
+        return {
+            "row": [row["row"] for row in rows],
+            "prediction": [json.dumps(row, ensure_ascii=False) for row in rows],
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -116,6 +127,7 @@ def predict_file_ray(
         import ray
     except ImportError:
         raise ImportError("The Ray engine needs Ray Data: pip install 'stance[ray]'") from None
+    import json
 
     fmt = detect_format(input_path)
     if fmt not in {"jsonl", "parquet"}:
@@ -158,36 +170,25 @@ def predict_file_ray(
         )
         .sort("row")
     )  # groups come back in any order
+    schema = prediction_schema(model_labels(model))
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(parts, ignore_errors=True)
     written = 0
     with open(output, "wb") if out_fmt != "parquet" else contextlib.nullcontext() as handle:
         if out_fmt == "parquet":
             parts.mkdir(exist_ok=True)
-        batches: Any = predictions.iter_batches(batch_size=1024, batch_format="pandas")
+        batches: Any = predictions.iter_batches(batch_size=1024, batch_format="numpy")
         for index, batch in enumerate(batches):
-            rows = [
-                {c: _plain(v) for c, v in row.items()}
-                | {"predicted_score": _score(row["predicted_score"])}
-                for row in batch.to_dict("records")
-            ]
+            rows = [json.loads(text) for text in batch["prediction"]]
             if handle is not None:
                 handle.write(encode_rows(rows, out_fmt, header=out_fmt == "csv" and written == 0))
             else:
-                write_part(rows, parts / f"part-{index:06d}.parquet")
+                write_typed_part(rows, parts / f"part-{index:06d}.parquet", schema)
             written += len(rows)
     if out_fmt == "parquet":
-        merge_parts(parts, output)
+        merge_typed_parts(parts, output, schema)
     logger.info("Ray engine wrote %d rows to %s", written, output)
     return written
-
-
-def _score(value: Any) -> float | None:
-    import math
-
-    return (
-        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
-    )
 
 
 # --- analysing an archive ------------------------------------------------------------------
@@ -324,11 +325,10 @@ def analyze_file_ray(
     from stance.archive import (
         check_columns,
         check_output,
+        edge_schema,
         encode_edges,
-        merge_edge_parts,
         prepare_output,
         status_path,
-        write_edge_part,
     )
 
     fmt = detect_format(input_path)
@@ -399,14 +399,14 @@ def analyze_file_ray(
             if handle is not None:
                 handle.write(encode_edges(edges, out_fmt, header=out_fmt == "csv" and index == 0))
             else:
-                write_edge_part(edges, parts / f"part-{index:06d}.parquet", labels)
+                write_typed_part(edges, parts / f"part-{index:06d}.parquet", edge_schema(labels))
             status.write(encode_rows(statuses, "jsonl", header=False))
             written += len(statuses)
             edges_written += len(edges)
         if handle is not None and out_fmt == "csv" and written == 0:
             handle.write(encode_edges([], "csv", header=True))
     if out_fmt == "parquet":
-        merge_edge_parts(parts, output, labels)
+        merge_typed_parts(parts, output, edge_schema(labels))
     logger.info("Ray engine analyzed %d articles into %d edges in %s", written, edges_written,
                 output)  # fmt: skip
     return written

@@ -110,3 +110,45 @@ def test_killed_job_resumes_with_every_row_exactly_once(tiny_classifier, tmp_pat
     assert [int(r["row"]) for r in rows] == list(range(1, n + 1))
     assert sum(1 for r in rows if r["error"]) == sum(1 for i in range(n) if i % 97 in (3, 5, 7))
     assert json.loads(progress.read_text())["complete"] is True
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".csv"])
+def test_scores_are_an_object_and_ids_keep_their_type(tiny_classifier, tmp_path, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({**GOOD, "id": 17}) + "\n" + json.dumps({**GOOD, "target": "Brazil", "id": 18})
+        + "\n" + json.dumps(GOOD) + "\n"
+    )  # fmt: skip
+    out = tmp_path / f"out{suffix}"
+    predict_file(tiny_classifier, source, out, chunk_size=2, progress=False)
+    rows = read_output(out)
+    labels = {"neutral", "support", "oppose"}
+    if suffix == ".csv":  # CSV has no types: scores are JSON text, ids text
+        assert [r["id"] for r in rows] == ["17", "18", ""]
+        assert set(json.loads(rows[0]["predicted_scores"])) == labels
+        return
+    assert [r["id"] for r in rows] == [17, 18, None]  # integers, not "17"
+    assert set(rows[0]["predicted_scores"]) == labels
+    assert abs(sum(rows[0]["predicted_scores"].values()) - 1) < 1e-4
+    assert rows[1]["predicted_scores"] is None and rows[1]["error"]  # the bad row
+    if suffix == ".parquet":
+        schema = pq.read_schema(out)
+        assert schema.field("id").type == pa.int64()
+        assert pa.types.is_struct(schema.field("predicted_scores").type)
+
+
+def test_text_ids_in_one_part_make_the_whole_parquet_id_column_text(tiny_classifier, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({**GOOD, "id": 1}) + "\n" + json.dumps({**GOOD, "id": "b-2"}) + "\n"
+    )
+    out = tmp_path / "out.parquet"
+    predict_file(tiny_classifier, source, out, chunk_size=1, progress=False)
+    assert pq.read_schema(out).field("id").type == pa.string()
+    assert [r["id"] for r in read_output(out)] == ["1", "b-2"]

@@ -50,7 +50,7 @@ def test_predict_maps_columns_and_writes_every_row(tiny_classifier, tmp_path, ca
     for w in written:
         assert not w["error"], w
         assert w["predicted_label"] in {"neutral", "support", "oppose"}
-        assert set(json.loads(w["predicted_scores"])) == {"neutral", "support", "oppose"}
+        assert set(w["predicted_scores"]) == {"neutral", "support", "oppose"}  # an object
     assert "3 rows written" in capsys.readouterr().err
 
 

@@ -170,7 +170,9 @@ def prepare_split(
     )
 
     def encode_row(row: dict[str, Any]) -> dict[str, Any]:
-        group = Group(row["text"], [], [[tuple(s) for s in spans] for spans in row["spans"]])
+        group = Group(
+            row["text"], [], [tuple((s[0], s[1]) for s in spans) for spans in row["spans"]]
+        )
         try:
             encoded = encoder(group)
         except ValueError as err:

@@ -394,10 +394,10 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         records = read_jsonl(Path(config.data.validation_articles))
         options = candidates(config.model.max_length, tuple(config.data.reading_windows))
         logger.info("Choosing how to read an article on %d validation articles", len(records))
-        chosen, sweep = choose_reading(StanceClassifier(best, tokenizer, device), records, options)
-        best.config.reading = chosen
+        reading, sweep = choose_reading(StanceClassifier(best, tokenizer, device), records, options)
+        best.config.reading = reading
         top = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
-        metrics["reading"] = describe(chosen)
+        metrics["reading"] = describe(reading)
         metrics["validation_articles_edge_f1"] = top["f1"]
     # Reported, never used for selection.
     for split in test_splits:
