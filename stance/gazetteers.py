@@ -134,9 +134,21 @@ def country_keys() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def demonym_index() -> Mapping[str, tuple[Country, ...]]:
+    """``demonym key -> the countries of that demonym`` ("turkish" -> Turkey), in table order."""
+    index: dict[str, list[Country]] = {}
+    for country in countries():
+        for demonym in country.demonyms:
+            entries = index.setdefault(name_key(demonym), [])
+            if country not in entries:
+                entries.append(country)
+    return {key: tuple(value) for key, value in index.items()}
+
+
+@functools.lru_cache(maxsize=1)
 def demonym_keys() -> frozenset[str]:
     """The name keys of every country's demonyms ("turkish", "turks")."""
-    return frozenset(name_key(d) for country in countries() for d in country.demonyms)
+    return frozenset(demonym_index())
 
 
 def find_country(name: str) -> Country | None:

@@ -24,9 +24,9 @@ from stance.gazetteers import (
     Country,
     articles,
     company_words,
-    countries,
     country_index,
     country_keys,
+    demonym_index,
     demonym_keys,
     family_first_names,
     find_country,
@@ -257,8 +257,8 @@ def _national_variants(name: str) -> list[str]:
         if possessive:
             key = key[: -len(" ' s")]
         country = country_index().get(key, ())
-        by_demonym = [c for c in countries() if key in {name_key(d) for d in c.demonyms}]
-        found = country if len(country) == 1 else tuple(by_demonym) if len(by_demonym) == 1 else ()
+        by_demonym = demonym_index().get(key, ())
+        found = country if len(country) == 1 else by_demonym if len(by_demonym) == 1 else ()
         if not found:
             continue
         place = found[0]

@@ -140,6 +140,23 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture
+def tiny_config(tiny_encoder_dir: Path):
+    """Training configs for the tiny encoder on the bundled corpus:
+    ``tiny_config(directory, *overrides)`` trains into ``directory / "run"``."""
+    from training.config import load_config
+
+    def make(directory: Path, *extra: str):
+        return load_config(
+            ROOT / "configs/tiny.yaml",
+            [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={directory / 'run'}",
+             f"data.train={ROOT / 'data/corpus/train.jsonl'}",
+             f"data.validation={ROOT / 'data/corpus/validation.jsonl'}", *extra],
+        )  # fmt: skip
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def _tiny_model_session(tiny_encoder_dir: Path):
     from stance.modeling import StanceConfig, build_model

@@ -17,24 +17,16 @@ from training.config import load_config
 from training.evaluate import evaluate, predict_passages
 from training.train import train
 
-
-def _tiny_config(tiny_encoder_dir, tmp_path, *extra):
-    return load_config(
-        ROOT / "configs/tiny.yaml",
-        [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={tmp_path / 'run'}",
-         f"data.train={ROOT / 'data/corpus/train.jsonl'}",
-         f"data.validation={ROOT / 'data/corpus/validation.jsonl'}",
-         "data.max_eval_samples=null", "train.max_steps=6", *extra],
-    )  # fmt: skip
+SHORT = ("data.max_eval_samples=null", "train.max_steps=6")  # a few steps, every row scored
 
 
 @pytest.mark.parametrize("mode", ["all_pairs", "pair"])
 def test_stance_evaluate_gives_the_validation_score_training_recorded(
-    tiny_encoder_dir, tmp_path, mode, capsys
+    tiny_config, tmp_path, mode, capsys
 ):
     from stance.cli import main
 
-    result = train(_tiny_config(tiny_encoder_dir, tmp_path, f"model.mode={mode}"))
+    result = train(tiny_config(tmp_path, *SHORT, f"model.mode={mode}"))
     recorded = result.metrics["validation_macro_f1"]
     out = tmp_path / "metrics.json"
     code = main(["evaluate", "--model", str(result.model_dir), "--device", "cpu",
@@ -87,11 +79,11 @@ def test_evaluate_reads_a_passage_with_all_its_actors_known(tiny_classifier, pas
     assert result["directed"]["n"] == len(examples) == 12
 
 
-def test_other_actors_policy_decides_what_an_epoch_reads(tiny_encoder_dir):
+def test_other_actors_policy_decides_what_an_epoch_reads(tiny_config, tiny_encoder_dir):
     from stance.modeling import StanceConfig, build_model
     from training.data import epoch_rows, prepare_split
 
-    config = _tiny_config(tiny_encoder_dir, Path("/nonexistent"), "model.other_actors=mixed")
+    config = tiny_config(Path("/nonexistent"), *SHORT, "model.other_actors=mixed")
     _, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), max_length=128))
     split = prepare_split("train", str(ROOT / "data/corpus/train.jsonl"), config, tokenizer,
                           Markers(), limit=20, training=True)  # fmt: skip

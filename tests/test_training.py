@@ -8,21 +8,11 @@ import pytest
 from conftest import ROOT
 
 from stance.classifier import StanceClassifier
-from training.config import load_config
 from training.train import fit_temperature, length_grouped_batches, train
 
 
-def tiny_config(tiny_encoder_dir, tmp_path, *extra):
-    return load_config(
-        ROOT / "configs/tiny.yaml",
-        [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={tmp_path / 'run'}",
-         f"data.train={ROOT / 'data/corpus/train.jsonl'}", f"data.validation={ROOT / 'data/corpus/validation.jsonl'}",
-         *extra],
-    )  # fmt: skip
-
-
-def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_encoder_dir, tmp_path):
-    result = train(tiny_config(tiny_encoder_dir, tmp_path))
+def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_config, tmp_path):
+    result = train(tiny_config(tmp_path))
     run = tmp_path / "run"
     assert (run / "config.yaml").is_file() and (run / "metrics.json").is_file()
     assert result.model_dir == run / "model"
@@ -35,7 +25,7 @@ def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_encoder
     assert prediction.label in {"neutral", "support", "oppose"}
 
 
-def test_training_resumes_from_the_last_checkpoint(tiny_encoder_dir, tmp_path, monkeypatch):
+def test_training_resumes_from_the_last_checkpoint(tiny_config, tmp_path, monkeypatch):
     import training.train as loop
 
     extra = ("train.epochs=2", "train.max_steps=null", "data.max_train_samples=8")
@@ -51,18 +41,18 @@ def test_training_resumes_from_the_last_checkpoint(tiny_encoder_dir, tmp_path, m
 
     monkeypatch.setattr(loop, "predict_logits", killed_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_config(tiny_encoder_dir, tmp_path, *extra))
+        train(tiny_config(tmp_path, *extra))
     state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
     assert state["epoch"] == 1
     monkeypatch.setattr(loop, "predict_logits", real)
-    train(tiny_config(tiny_encoder_dir, tmp_path, *extra))
+    train(tiny_config(tmp_path, *extra))
     state = json.loads((tmp_path / "run/checkpoint/trainer_state.json").read_text())
     assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
 
 
-def test_resume_refuses_a_changed_config_naming_the_keys(tiny_encoder_dir, tmp_path):
-    train(tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8"))
-    changed = tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8",
+def test_resume_refuses_a_changed_config_naming_the_keys(tiny_config, tmp_path):
+    train(tiny_config(tmp_path, "data.max_train_samples=8"))
+    changed = tiny_config(tmp_path, "data.max_train_samples=8",
                           "train.learning_rate=3.0e-5")  # fmt: skip
     with pytest.raises(ValueError, match=r"train.learning_rate: 5e-05 -> 3e-05.*--no-resume"):
         train(changed)
@@ -72,8 +62,8 @@ def test_resume_refuses_a_changed_config_naming_the_keys(tiny_encoder_dir, tmp_p
     assert clf.config.training["train"]["learning_rate"] == 3.0e-5
 
 
-def test_a_finished_run_is_reported_not_retrained_or_relabelled(tiny_encoder_dir, tmp_path):
-    config = tiny_config(tiny_encoder_dir, tmp_path, "data.max_train_samples=8")
+def test_a_finished_run_is_reported_not_retrained_or_relabelled(tiny_config, tmp_path):
+    config = tiny_config(tmp_path, "data.max_train_samples=8")
     first = train(config)
     card = (first.model_dir / "README.md").read_text()
     weights = (first.model_dir / "model.safetensors").read_bytes()
@@ -83,7 +73,7 @@ def test_a_finished_run_is_reported_not_retrained_or_relabelled(tiny_encoder_dir
     assert (first.model_dir / "model.safetensors").read_bytes() == weights
 
 
-def test_bad_training_rows_are_reported_not_dropped_silently(tiny_encoder_dir, tmp_path):
+def test_bad_training_rows_are_reported_not_dropped_silently(tiny_config, tmp_path):
     data = tmp_path / "train.jsonl"
     good = {
         "text": "Turkey says Haftar can no longer be trusted.",
@@ -93,7 +83,7 @@ def test_bad_training_rows_are_reported_not_dropped_silently(tiny_encoder_dir, t
     }
     rows = [good, {**good, "label": "hostile"}, {**good, "target": "Brazil"}, good]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    train(tiny_config(tiny_encoder_dir, tmp_path, "data.format=examples", f"data.train={data}",
+    train(tiny_config(tmp_path, "data.format=examples", f"data.train={data}",
                       f"data.validation={data}"))  # fmt: skip
     errors = (tmp_path / "run/data_errors.txt").read_text()
     assert "unknown label 'hostile'" in errors and "'Brazil' is not mentioned" in errors
@@ -284,22 +274,22 @@ def test_transitivity_loss_penalises_sign_inconsistency_but_not_neutral():
     assert logits.grad is not None and logits.grad.abs().sum() > 0
 
 
-def test_training_with_the_consistency_loss(tiny_encoder_dir, tmp_path, caplog):
+def test_training_with_the_consistency_loss(tiny_config, tmp_path, caplog):
     import logging
 
     caplog.set_level(logging.INFO, logger="training.train")
-    result = train(tiny_config(tiny_encoder_dir, tmp_path, "train.consistency_weight=1.0"))
+    result = train(tiny_config(tmp_path, "train.consistency_weight=1.0"))
     found = [r.getMessage() for r in caplog.records if "actor triangles" in r.getMessage()]
     assert found and int(found[0].split()[3]) > 0
     # The loss is really added: the same run without it ends with other weights.
-    plain = train(tiny_config(tiny_encoder_dir, tmp_path / "plain"))
+    plain = train(tiny_config(tmp_path / "plain"))
     with_loss = StanceClassifier.from_pretrained(result.model_dir, device="cpu").model
     without = StanceClassifier.from_pretrained(plain.model_dir, device="cpu").model
     assert not all(
         a.equal(b) for a, b in zip(with_loss.head.parameters(), without.head.parameters())
     )
     with pytest.raises(ValueError, match="needs the labels 'support' and 'oppose'"):
-        train(tiny_config(tiny_encoder_dir, tmp_path / "other", "train.consistency_weight=1.0",
+        train(tiny_config(tmp_path / "other", "train.consistency_weight=1.0",
                           "data.labels=[neutral, pro, con]"))  # fmt: skip
 
 
@@ -317,13 +307,11 @@ def test_distillation_loss_is_zero_only_where_the_student_matches_the_teacher():
     assert logits.grad is not None and logits.grad.abs().sum() > 0
 
 
-def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_encoder_dir, tmp_path):
+def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_config, tmp_path):
     import numpy as np
 
-    teacher = train(tiny_config(tiny_encoder_dir, tmp_path / "teacher", "model.mode=pair"))
-    result = train(
-        tiny_config(tiny_encoder_dir, tmp_path, f"train.distill_from={teacher.model_dir}")
-    )
+    teacher = train(tiny_config(tmp_path / "teacher", "model.mode=pair"))
+    result = train(tiny_config(tmp_path, f"train.distill_from={teacher.model_dir}"))
     run = tmp_path / "run"
     probs = np.load(run / "teacher_probs.npy")
     assert probs.shape[1] == 3 and np.allclose(probs.sum(1), 1, atol=1e-4)
@@ -334,7 +322,7 @@ def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_encoder_dir, tmp
     assert student.config.mode == "all_pairs"
     assert student.config.training["train"]["distill_from"] == str(teacher.model_dir)
     assert f"Distilled from: `{teacher.model_dir}`" in (result.model_dir / "README.md").read_text()
-    config = tiny_config(tiny_encoder_dir, tmp_path)
+    config = tiny_config(tmp_path)
     split = prepare_split("train", config.data.train, config, student.tokenizer,
                           student.config.markers, config.data.max_train_samples)  # fmt: skip
     assert probs.shape[0] == len(split.examples)
@@ -344,8 +332,8 @@ def test_all_pairs_student_learns_from_a_pair_mode_teacher(tiny_encoder_dir, tmp
     for row, prediction in enumerate(expected):
         assert np.allclose(probs[row], [prediction.scores[n] for n in student.labels], atol=1e-5)
     with pytest.raises(ValueError, match="distill_weight must lie in"):
-        train(tiny_config(tiny_encoder_dir, tmp_path / "w", f"train.distill_from={teacher.model_dir}",
+        train(tiny_config(tmp_path / "w", f"train.distill_from={teacher.model_dir}",
                           "train.distill_weight=2"))  # fmt: skip
     with pytest.raises(ValueError, match="Distil from a model trained on the same labels"):
-        train(tiny_config(tiny_encoder_dir, tmp_path / "labels", f"train.distill_from={teacher.model_dir}",
+        train(tiny_config(tmp_path / "labels", f"train.distill_from={teacher.model_dir}",
                           "data.labels=[neutral, pro, con]"))  # fmt: skip

@@ -13,17 +13,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from training.config import load_config
 from training.train import train
-
-
-def tiny_config(tiny_encoder_dir, tmp_path, *extra):
-    return load_config(
-        ROOT / "configs/tiny.yaml",
-        [f"model.encoder={tiny_encoder_dir}", f"train.output_dir={tmp_path / 'run'}",
-         f"data.train={ROOT / 'data/corpus/train.jsonl'}", f"data.validation={ROOT / 'data/corpus/validation.jsonl'}",
-         *extra],
-    )  # fmt: skip
 
 
 def _tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -36,7 +26,7 @@ def _same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> boo
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_early_stopping_keeps_the_best_epochs_weights(tiny_encoder_dir, tmp_path, monkeypatch):
+def test_early_stopping_keeps_the_best_epochs_weights(tiny_config, tmp_path, monkeypatch):
     import training.train as loop
 
     # Validation goes up, then down: with patience 1 the run stops after epoch 3, and the
@@ -59,7 +49,7 @@ def test_early_stopping_keeps_the_best_epochs_weights(tiny_encoder_dir, tmp_path
         return path
 
     monkeypatch.setattr(loop, "save_model", save_and_snapshot)
-    train(tiny_config(tiny_encoder_dir, tmp_path, "train.epochs=6", "train.max_steps=null",
+    train(tiny_config(tmp_path, "train.epochs=6", "train.max_steps=null",
                       "train.early_stopping_patience=1", "data.max_train_samples=8",
                       "data.max_eval_samples=8", "train.batch_size=4"))  # fmt: skip
 
@@ -97,13 +87,13 @@ def test_class_weights_inverse_sqrt_and_none():
         class_weights(dataset, 3, "balanced")
 
 
-def test_gradient_accumulation_halves_the_optimizer_steps(tiny_encoder_dir, tmp_path):
+def test_gradient_accumulation_halves_the_optimizer_steps(tiny_config, tmp_path):
     extra = ("train.max_steps=null", "train.epochs=1", "train.batch_size=2",
              "data.max_train_samples=8", "data.max_eval_samples=4")  # fmt: skip
     steps = {}
     for accumulation in (1, 2):
         out = tmp_path / f"acc{accumulation}"
-        result = train(tiny_config(tiny_encoder_dir, out, *extra,
+        result = train(tiny_config(out, *extra,
                                    f"train.gradient_accumulation_steps={accumulation}"))  # fmt: skip
         state = json.loads((out / "run/checkpoint/trainer_state.json").read_text())
         assert state["history"][-1]["step"] == state["step"]
@@ -113,13 +103,13 @@ def test_gradient_accumulation_halves_the_optimizer_steps(tiny_encoder_dir, tmp_
     assert steps[2] == math.ceil(steps[1] / 2)
 
 
-def test_teacher_cache_is_reused_only_for_the_same_teacher(tiny_classifier, tiny_encoder_dir,
+def test_teacher_cache_is_reused_only_for_the_same_teacher(tiny_classifier, tiny_config,
                                                            tmp_path, monkeypatch):  # fmt: skip
     from stance.classifier import StanceClassifier
     from training.data import prepare_split
     from training.distill import teacher_probabilities
 
-    config = tiny_config(tiny_encoder_dir, tmp_path)
+    config = tiny_config(tmp_path)
     first_dir = tiny_classifier.save_pretrained(tmp_path / "teacher1")
     with torch.no_grad():  # a second teacher that scores differently
         for p in tiny_classifier.model.head.parameters():
