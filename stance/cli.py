@@ -42,7 +42,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     text = Path(args.article).read_text(encoding="utf-8")
     actors = Actors.load(args.actors) if args.actors else None
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
     graph = clf.analyze(
         text,
         actors,
@@ -91,6 +91,8 @@ def _analyze_archive(args: argparse.Namespace) -> int:
 
         if args.resume:
             raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
+        if args.int8:
+            raise ValueError("--int8 is for the local engine; Ray workers load the model as saved.")
         articles = analyze_file_ray(args.model, args.input, args.output, address=args.address,
                                     device=args.device, overwrite=args.overwrite, **options)  # fmt: skip
         print(f"{articles} articles analyzed into {args.output} (status: "
@@ -99,7 +101,7 @@ def _analyze_archive(args: argparse.Namespace) -> int:
     from stance.archive import analyze_file, status_path
     from stance.classifier import StanceClassifier
 
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
     state = analyze_file(clf, args.input, args.output, resume=args.resume,
                          overwrite=args.overwrite, **options)  # fmt: skip
     print(f"{state.rows} articles ({state.errors} with errors), {state.edges} edges written to "
@@ -155,6 +157,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         if args.resume:
             raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
+        if args.int8:
+            raise ValueError("--int8 is for the local engine; Ray workers load the model as saved.")
 
         predict_file_ray(args.model, args.input, args.output, batch_size=args.batch_size,
                          chunk_size=args.chunk_size, address=args.address,
@@ -164,7 +168,7 @@ def _predict(args: argparse.Namespace) -> int:
     from stance.batch import predict_file
     from stance.classifier import StanceClassifier
 
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
     state = predict_file(
         clf,
         args.input,
@@ -241,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--roll-up", action="store_true", help="Count people for their affiliation."
     )
     analyze.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present).")
+    analyze.add_argument("--int8", action="store_true", help="Quantise the model to int8 (CPU; "
+                         "about twice as fast, a little less accurate).")  # fmt: skip
     archive = analyze.add_argument_group("an archive (--input)")
     archive.add_argument("--input", help="Articles (JSONL, CSV or Parquet) with text, and "
                          "optionally id, date and actors.")  # fmt: skip
@@ -290,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--engine", choices=["local", "ray"], default="local")
     predict.add_argument("--address", help="Ray cluster address (with --engine ray).")
     predict.add_argument("--device")
+    predict.add_argument("--int8", action="store_true", help="Quantise the model to int8 (CPU).")
     predict.set_defaults(func=_predict)
 
     actors = sub.add_parser("actors", help="Discover the actors of an article (needs stance[ner]).")

@@ -246,3 +246,15 @@ def test_context_pooling_reads_the_last_layer_eagerly_and_the_rest_fused(tiny_mo
     eager.eval()
     with torch.no_grad():
         assert torch.allclose(model(**batch), eager(**batch), atol=1e-5)  # padding included
+
+
+def test_int8_quantisation_keeps_the_predictions_close(tiny_classifier, tmp_path):
+    directory = tiny_classifier.save_pretrained(tmp_path / "model")
+    int8 = StanceClassifier.from_pretrained(directory, device="cpu", int8=True)
+    assert not any(type(m) is torch.nn.Linear for m in int8.model.modules())  # all quantised
+    exact = tiny_classifier.predict(TEXT, "Turkey", "Haftar")
+    close = int8.predict(TEXT, "Turkey", "Haftar")
+    assert abs(sum(close.scores.values()) - 1) < 1e-5
+    assert max(abs(close.scores[k] - exact.scores[k]) for k in exact.scores) < 0.05
+    with pytest.raises(ValueError, match="CPU only"):
+        StanceClassifier.from_pretrained(directory, device="meta", int8=True)

@@ -103,13 +103,6 @@ def all_eager(clf: StanceClassifier) -> StanceClassifier:
     return StanceClassifier(model, clf.tokenizer, clf.device)
 
 
-def quantised(clf: StanceClassifier) -> StanceClassifier:
-    model = torch.ao.quantization.quantize_dynamic(
-        copy.deepcopy(clf.model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
-    )
-    return StanceClassifier(model, clf.tokenizer, "cpu")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if clf.device.type == "cpu":
         options.append(
-            ("the model's reading, int8 dynamic quantisation", quantised(clf), clf.config.reading)
+            ("the model's reading, int8 dynamic quantisation", clf.quantized(), clf.config.reading)
         )
     probe = clf.predict(SPEECH, "Turkey", "Haftar")
     raw_rounds: list[float] = []
