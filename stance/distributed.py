@@ -92,6 +92,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def chunked_records(
+    ray: Any, input_path: str, fmt: str, chunk_size: int, workers: int | None, address: str | None
+) -> tuple[Any, int, float]:
+    """The input as a Ray dataset of records, each with its row number and its chunk (the
+    local engine's chunks: rows 1-``chunk_size``, then the next ``chunk_size``...), the
+    actor pool's size and the cluster's GPUs. Both engines' Ray paths start here."""
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, configure_logging=False)
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # rows come back in input order
+    if fmt == "jsonl":
+        # Lines, not parsed JSON: a malformed line must get its error row or status line,
+        # not fail the read.
+        data = ray.data.read_text(input_path, drop_empty_lines=False)
+    else:
+        data = ray.data.read_parquet(input_path)
+    total = data.count()
+    data = data.zip(ray.data.range(total).rename_columns({"id": ROW}))  # each record's row number
+    resources = ray.cluster_resources()
+    gpus = resources.get("GPU", 0)
+    # Leave a CPU for the read and zip tasks, or the actors can starve them.
+    pool = workers or (int(gpus) if gpus else max(1, int(resources.get("CPU", 2)) - 1))
+    # The same chunks as the local engine: texts are batched and padded within a chunk, so
+    # the same chunks give the same floating-point sums, and results identical to the last
+    # digit written.
+    data = data.add_column(CHUNK, lambda frame: frame[ROW] // chunk_size, batch_format="pandas")
+    return data, pool, gpus
+
+
 def predict_file_ray(
     model: str | os.PathLike[str],
     input_path: str,
@@ -139,26 +168,7 @@ def predict_file_ray(
         raise FileExistsError(
             f"{output} exists; pass --overwrite to replace it (the Ray engine does not resume)."
         )
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, configure_logging=False)
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True  # rows come back in input order
-
-    if fmt == "jsonl":
-        # Lines, not parsed JSON: a malformed line must become an error row, not a failed read.
-        data = ray.data.read_text(input_path, drop_empty_lines=False)
-    else:
-        data = ray.data.read_parquet(input_path)
-    total = data.count()
-    data = data.zip(ray.data.range(total).rename_columns({"id": ROW}))  # each record's row number
-    resources = ray.cluster_resources()
-    gpus = resources.get("GPU", 0)
-    # Leave a CPU for the read and zip tasks, or the actors can starve them.
-    pool = workers or (int(gpus) if gpus else max(1, int(resources.get("CPU", 2)) - 1))
-    # Predict the same chunks of rows as the local engine (rows 1-1024, 1025-2048, ...).
-    # Texts are batched and padded within a chunk, so the same chunks give the same
-    # floating-point sums, and scores identical to the last digit written.
-    data = data.add_column(CHUNK, lambda frame: frame[ROW] // chunk_size, batch_format="pandas")
+    data, pool, gpus = chunked_records(ray, input_path, fmt, chunk_size, workers, address)
     predictions = (
         data.groupby(CHUNK)
         .map_groups(
@@ -347,22 +357,7 @@ def analyze_file_ray(
             f"{output} exists; pass --overwrite to replace it (the Ray engine does not resume)."
         ) from None
     labels = model_labels(model)
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, configure_logging=False)
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-
-    if fmt == "jsonl":
-        # Lines, not parsed JSON: a malformed line must get its status line, not fail the read.
-        data = ray.data.read_text(input_path, drop_empty_lines=False)
-    else:
-        data = ray.data.read_parquet(input_path)
-    total = data.count()
-    data = data.zip(ray.data.range(total).rename_columns({"id": ROW}))
-    resources = ray.cluster_resources()
-    gpus = resources.get("GPU", 0)
-    pool = workers or (int(gpus) if gpus else max(1, int(resources.get("CPU", 2)) - 1))
-    data = data.add_column(CHUNK, lambda frame: frame[ROW] // chunk_size, batch_format="pandas")
+    data, pool, gpus = chunked_records(ray, input_path, fmt, chunk_size, workers, address)
     options = {"roll_up": roll_up, "threshold": threshold, "window": window, "rule": rule}
     results = (
         data.groupby(CHUNK)

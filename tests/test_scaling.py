@@ -77,6 +77,20 @@ def test_ray_engine_matches_the_local_engine_byte_for_byte(local_ray, tiny_class
     assert (tmp_path / "ray.jsonl").read_bytes() == remote
     assert predict_file_ray(str(model), str(source), tmp_path / "ray.jsonl", chunk_size=128,
                             overwrite=True, device="cpu") == 1000  # fmt: skip
+    # Parquet: the same table, scores a struct of the labels, on both engines.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    predict_file(clf, source, tmp_path / "local.parquet", chunk_size=128, progress=False)
+    predict_file_ray(
+        str(model), str(source), tmp_path / "ray.parquet", chunk_size=128, device="cpu"
+    )
+    local_table, ray_table = (
+        pq.read_table(tmp_path / "local.parquet"),
+        pq.read_table(tmp_path / "ray.parquet"),
+    )
+    assert ray_table.equals(local_table)
+    assert pa.types.is_struct(ray_table.schema.field("predicted_scores").type)
 
 
 def accelerate_launch(tiny_encoder_dir, tmp_path, processes):
