@@ -19,25 +19,34 @@ of the actors a reader would list. These are the rules it follows:
   mentions of X, never an actor of their own.
 - **Only actors.** Places that are not governments (towns and regions used as places,
   airports, bases, buildings: "the town of Tawergha", "south of Misrata", "near Sirte",
-  "talks in Geneva"), dates, events and adjectives ("a North African country") are left
-  out. The NER label, the words around the name (``place_nouns.txt``,
-  ``locative_words.txt``) and the gazetteers decide. A capital used as a metonym for
-  its government ("Ankara said") resolves to its country, or to the one government that
-  the story seats there ("the government in Tripoli" makes "Tripoli blamed Haftar" the
-  Government of National Accord's).
+  "talks in Geneva", "Tierra Blanca, a sugar-cane town", "the ship, the Çandarlı"),
+  where a person is from ("Representative X of Georgia"), dates, events, laws and
+  adjectives ("a North African country", "the USMCA trade agreement") are left out, and
+  so are a bare chamber or court never the subject of a verb ("appeal to the Supreme
+  Court"), a country that only owns a named institution ("India's Supreme Court"), one
+  member of a party or nation ("X, a Democrat", "a German diplomat"), the people of a
+  place ("New Mexicans"), and a name inside a longer word ("AU" of "Port-au-Prince").
+  The NER label, the words around the name (``place_nouns.txt``, ``locative_words.txt``)
+  and the gazetteers decide. A capital used as a metonym for its government ("Ankara
+  said") resolves to its country, or to the one government that the story seats there
+  ("the government in Tripoli" makes "Tripoli blamed Haftar" the Government of National
+  Accord's).
 - **Collective actors** ("Europe" and "European countries", "the Gulf states", "the
   international community", "Western powers", "the Arab world"; ``collectives.tsv``)
-  are actors where they hold or receive a stance: the subject or the object of a verb,
-  not a place ("in Europe").
+  are actors where they hold or receive a stance: the subject or the object of a verb
+  or of a preposition that carries one ("appealed to the Arab world"), not a place ("in
+  Europe"), a possessor ("Europe's largest") or a compass point ("to the west").
 - **Affiliations.** A person named with the role of another actor gets that actor as
   ``affiliation`` ("Turkish presidential spokesman İbrahim Kalın", "Egypt's foreign
   minister, Sameh Shoukry", "Karim El Amrani, a senior official at the Moroccan foreign
   ministry", "the spokesman for the government forces, Colonel N"), so that
   :meth:`~stance.actors.Actors.roll_up` counts the person for that side. People quoted
-  only as witnesses or commentators ("said Mabrouk Saleh, a shopkeeper") are left out.
+  only as witnesses or commentators ("said Mabrouk Saleh, a shopkeeper", "a senior
+  fellow at the Institute for Government", "X, whose 19-year-old son died") are left out.
 - **Descriptions.** An organization that the text also calls "the court", "the agency"
-  (the head of its name, ``description_heads.txt``) gets that description as an alias
-  when it is the only discovered organization with that head.
+  (the head of its name, ``description_heads.txt``, or a synonym of it: "the army" for
+  the Sudanese Armed Forces) gets that description as an alias when it is the only
+  discovered organization with that head.
 
 spaCy is an optional dependency (``pip install 'stance[ner]'``); it is imported only
 when discovery runs, and the pipeline is loaded once and cached.
@@ -203,6 +212,9 @@ class _Occurrence:
     dep: str = ""  # its dependency label
     climbed: str = ""  # that of the head of its list ("Vireo" in "Nordtel, carmaker Vireo and ...")
     initial: bool = False  # first word of its sentence or of a line (a headline's)
+    place_named: bool = False  # an apposition calls it a place or a vessel ("X, a town")
+    member: bool = False  # one member of a group or party ("a Democrat", "every Republican")
+    preposition: str = ""  # the preposition it is the object of ("to" of "appealed to X")
 
     @property
     def agentive(self) -> bool:
@@ -243,10 +255,15 @@ def _clean(form: str, label: str) -> tuple[str, bool]:
     form = _POSSESSIVE.sub("", form).strip(_EDGE_PUNCT + " ")
     form = _TRAILING_NUMBER.sub("", form)  # "Zabłocki 29" in a table of polls
     words = form.split()
-    # "Senate Majority" of "Senate Majority Leader X", "Leon County Supervisor": the body.
-    while len(words) > 1 and (
-        words[-1].lower() in ("majority", "minority")
-        or (_is_title(words[-1]) and words[-1].lower() not in ("general", "gen."))
+    # "Senate Majority" of "Senate Majority Leader X", "Leon County Supervisor": the body
+    # ("Court of Justice" keeps its justice).
+    while (
+        len(words) > 1
+        and words[-2].lower() != "of"
+        and (
+            words[-1].lower() in ("majority", "minority")
+            or (_is_title(words[-1]) and words[-1].lower() not in ("general", "gen."))
+        )
     ):
         words = words[:-1]
     form = " ".join(words)
@@ -313,6 +330,11 @@ def _role(span: Any, label: str) -> str:
             return "place"
         return "object"
     if dep in ("compound", "nmod", "amod"):
+        top = head
+        while top.dep_ == "compound" and top.head is not top:
+            top = top.head
+        if top.lower_ in event_words():
+            return "modifier"  # "the USMCA trade agreement", "the Apia summit"
         if word in place_nouns() and not (table and word in state_nouns()):
             return "place"
         if word in state_nouns() or word in role_words():
@@ -325,6 +347,55 @@ def _role(span: Any, label: str) -> str:
     if dep in _OBJECT:
         return "object"
     return "other"
+
+
+def _described_as_place(span: Any) -> bool:
+    """Whether the text calls the entity a place or a vessel: "Tierra Blanca, a sugar-cane
+    town", "Scarborough Shoal, a chain of reefs", "the state capital, Sittwe", "the
+    fishing village of Ohn Chaung", "the mayor of Angers", "the ship, the Çandarlı"."""
+    places = place_nouns() | _VESSELS | {"capital"}
+    root, doc = span.root, span.doc
+    if (
+        root.dep_ == "pobj"
+        and root.head.lower_ == "of"
+        and (root.head.head.lower_ in place_nouns() | _OF_PLACES)
+    ):
+        return True  # "the fishing village of Ohn Chaung", "a former mayor of Angers"
+    nouns = [c for c in root.children if c.dep_ == "appos"]
+    if root.dep_ == "appos":
+        nouns.append(root.head)
+    if span.start >= 3 and doc[span.start - 1].text == ",":
+        nouns.append(doc[span.start - 2])  # the parser hangs "the state capital, X" elsewhere
+    for noun in nouns:
+        of = [t for p in noun.children if p.lower_ == "of" for t in p.children if t.dep_ == "pobj"]
+        determined = any(t.dep_ == "det" for t in noun.children)
+        if determined and {t.lower_ for t in [noun, *of]} & places:
+            return True
+    return False
+
+
+def _one_member(span: Any) -> bool:
+    """Whether a national or party noun names one member, not the group: "X, a Democrat",
+    "the veteran Republican", "not every Republican", "Kessler, a German diplomat"."""
+    root = span.root
+    if root.dep_ in ("amod", "compound"):
+        return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in root.head.children)
+    return (
+        root.pos_ in ("NOUN", "PROPN")
+        and not root.lower_.endswith("s")
+        and root.dep_ not in ("nmod", "poss")
+        and any(c.dep_ == "det" for c in root.children)
+    )
+
+
+def _origin(span: Any, label: str, labels: dict[tuple[int, int], str]) -> bool:
+    """Whether a place name says where a person is from: "Representative Wade Honeycutt
+    of Georgia", "Vivian Trang of San Jose", "a Republican from Roswell"."""
+    root = span.root
+    if label == "PERSON" or root.dep_ != "pobj" or root.head.lower_ not in ("of", "from"):
+        return False
+    person = root.head.head
+    return any(a <= person.i < b and lab in ("PERSON", "NORP") for (a, b), lab in labels.items())
 
 
 def _list_head(token: Any) -> Any:
@@ -460,9 +531,11 @@ def _untagged_names(doc: Any, spans: list[tuple[int, int, str]]) -> list[tuple[i
 def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The tagged entities as ``(start token, end token, label)``, repaired.
 
-    An entity across a line break is cut at it ("California\\n\\nPHOENIX"); a name the
+    An entity across a line break or an acronym in parentheses is cut at it
+    ("California\\n\\nPHOENIX", "Party of the Democratic Revolution (PRD"); a name the
     tagger cut in two is joined ("El Poder" + "del Consumidor", "Christian" +
-    "Democrats"); a person's name is widened over its untagged parts; an entity that
+    "Democrats"); a name spelled out before its acronym is one ("the Socialists' Party of
+    Catalonia (PSC)"); a person's name is widened over its untagged parts; an entity that
     is a title and a name ("Field Marshal Haftar", tagged ORG) is a person.
     """
     pieces: list[tuple[int, int, str]] = []
@@ -473,7 +546,13 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
             continue
         run: list[int] = []
         for i in range(ent.start, ent.end + 1):
-            if i < ent.end and not doc[i].is_space and "\n" not in doc[i].text:
+            token = doc[i] if i < ent.end else None
+            if (
+                token is not None
+                and not token.is_space
+                and "\n" not in token.text
+                and not _acronym_bracket(doc, i)
+            ):
                 run.append(i)
                 continue
             if run:
@@ -526,9 +605,62 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
                 end += 1  # "Scottish" + "Conservatives"
         if end > start:
             result.append((start, end, label))
+    result = _spelled_out(doc, result)
     result += _untagged_names(doc, result)
     result += _untagged_acronyms(doc, result, skipped)
     result.sort()
+    return result
+
+
+def _acronym_bracket(doc: Any, i: int) -> bool:
+    """Whether token ``i`` is a bracket around an acronym: either one of "(PRD)"."""
+    text = doc[i].text
+    if text == "(" and i + 2 < len(doc):
+        return doc[i + 2].text == ")" and _acronym_key(doc[i + 1].text) is not None
+    if text == ")" and i >= 2:
+        return doc[i - 2].text == "(" and _acronym_key(doc[i - 1].text) is not None
+    return False
+
+
+_NAME_GLUE = frozenset(("of", "and", "for", "the", "de", "del", "la", "'s", "'", "’s", "’"))
+
+
+def _spelled_out(doc: Any, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Names before their acronym in parentheses that the tagger missed or cut ("the
+    Socialists' Party of Catalonia (PSC)", "the Republican Left of Catalonia (ERC)"),
+    made organizations in place of their tagged parts."""
+    result = list(spans)
+    # "Haftar's Libyan National Army (LNA)": the name ends at a tagged name's "'s".
+    owners = {b - 1 for a, b, label in spans if label in ("PERSON", "GPE", "ORG")}
+    for token in doc[1:-2]:
+        close = doc[token.i + 2]
+        acronym = doc[token.i + 1].text
+        if token.text != "(" or close.text != ")" or _acronym_key(acronym) is None:
+            continue
+        start, i = token.i, token.i - 1
+        while i >= token.sent.start:
+            word = doc[i]
+            if word.is_alpha and word.text[:1].isupper() and word.lower_ not in function_words():
+                start = i
+            elif (
+                word.lower_ not in _NAME_GLUE
+                or (word.lower_ == "the" and doc[i - 1].lower_ != "of")
+                or (word.text in _POSSESSIVE_MARKS and i - 1 in owners)
+            ):
+                break
+            i -= 1
+        name = doc[start : token.i]
+        capitals = [w.text for w in name if w.text[:1].isupper()]
+        initials = {w[0] for w in capitals}
+        if len(capitals) < 2 or (
+            not _has_organization_word(name.text)
+            and sum(c in initials for c in acronym.upper()) * 2 < len(acronym)
+        ):
+            continue
+        if any(a < start < b or a < token.i < b for a, b, _ in result):
+            continue  # a tagged name across its edge
+        result = [(a, b, lab) for a, b, lab in result if not (start <= a and b <= token.i)]
+        result.append((start, token.i, "ORG"))
     return result
 
 
@@ -726,10 +858,14 @@ def _appositive_after(span: Any, doc: Any, starts: dict[int, Any]) -> tuple[Any 
         if token.pos_ in ("VERB", "AUX") and token.lower_ not in role_words():
             break
         if token.lower_ in ("who", "whose") and i + 1 < end:
-            # "said X, who studies electoral violence", "X, whose son died in the underpass"
-            if (
-                doc[i + 1].lower_ in _BYSTANDER_VERBS
-                or doc[i + 2 : i + 3].text.lower() in _RELATIVES
+            # "said X, who studies electoral violence", "X, whose 19-year-old son died"
+            owned = []  # the words before the verb of "whose ... died"
+            for t in doc[i + 1 : min(end, i + 7)]:
+                if t.pos_ in ("VERB", "AUX"):
+                    break
+                owned.append(t.lower_)
+            if doc[i + 1].lower_ in _BYSTANDER_VERBS or (
+                token.lower_ == "whose" and _RELATIVES.intersection(owned)
             ):
                 words.append("witness")
             break
@@ -749,6 +885,17 @@ def _appositive_after(span: Any, doc: Any, starts: dict[int, Any]) -> tuple[Any 
         )
         i += 1
     return holder, " ".join(words), roles
+
+
+def _appositive_head(words: str) -> str:
+    """The noun an appositive describes its person by: "fellow" of "a senior fellow at
+    the Institute for Government"."""
+    head = ""
+    for word in re.findall(r"[\w-]+", words):
+        if word in ("at", "of", "in", "for", "with", "from", "on", "who", "whose", "and"):
+            break
+        head = word
+    return head
 
 
 def _description(words: str) -> str | None:
@@ -780,6 +927,33 @@ _GOVERNMENT_ROLES = frozenset(
      "premier", "chancellor", "prime")
 )  # fmt: skip
 _COURT_ROLES = frozenset(("judge", "justice", "justices", "magistrate"))
+# Other heads a story calls an organization by: "the army" for the Sudanese Armed Forces.
+_HEAD_SYNONYMS = {
+    "armed forces": ("army", "military"), "defence forces": ("army", "military"),
+    "defense forces": ("army", "military"), "army": ("military",),
+    "police force": ("police",), "police service": ("police",),
+}  # fmt: skip
+# The words of a bare institution's name ("the Senate", "the Supreme Court", "the High
+# Court", "the National Assembly"): such a body is an actor where it acts as a subject.
+_INSTITUTION_WORDS = frozenset(
+    ("senate", "house", "congress", "legislature", "assembly", "parliament", "court", "courts",
+     "supreme", "high", "district", "constitutional", "national", "general", "state",
+     "federal", "committee", "council", "commission", "army", "police", "navy", "cabinet",
+     "government", "administration", "ethics", "budget", "appeals", "circuit", "chamber",
+     "tribunal", "electoral", "election", "elections", "board", "of", "the")
+)  # fmt: skip
+# Prepositions whose object may receive a stance: "sanctions on X", "support for X".
+_STANCE_PREPOSITIONS = frozenset(
+    ("on", "against", "for", "to", "toward", "towards", "by", "at", "over")
+)
+# Who is "of" a town: "a former mayor of Angers", "residents of Erbil".
+_OF_PLACES = frozenset(("mayor", "mayors", "residents", "inhabitants", "townspeople"))
+# Ships and aircraft, named like people: "the Çandarlı, a survey ship".
+_VESSELS = frozenset(
+    ("ship", "ships", "vessel", "vessels", "boat", "boats", "tanker", "frigate", "destroyer",
+     "cutter", "ferry", "freighter", "trawler", "submarine", "warship", "aircraft", "plane",
+     "jet", "drone", "satellite", "rocket")
+)  # fmt: skip
 _EVENT_FIRST = frozenset(("hurricane", "storm", "typhoon", "cyclone", "tropical", "operation"))
 # The role a title abbreviates: "Gov. X" is "the governor".
 _TITLE_ROLES = {"gov": "governor", "sen": "senator", "pres": "president", "gen": "general",
@@ -802,6 +976,30 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
     return found
 
 
+_HYPHENS = "-‐‑"
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the middle of a hyphenated word ("AU" of
+    "Port-au-Prince"), hence part of another name."""
+    before, after = text[max(0, start - 2) : start], text[end : end + 2]
+    return (
+        len(before) == 2 and before[0].isalpha() and before[1] in _HYPHENS
+        and len(after) == 2 and after[0] in _HYPHENS and after[1].isalpha()
+    )  # fmt: skip
+
+
+def _capitals_kept(text: str, forms: tuple[str, ...]) -> bool:
+    """Whether ``text`` keeps the capitals of a form of as many words that it matched:
+    "the West" and "The West", not "to the west"."""
+    words = text.split()
+    same = [form.split() for form in forms if len(form.split()) == len(words)]
+    return not same or any(
+        all(w[:1].isupper() or not f[:1].isupper() for f, w in zip(form, words, strict=True))
+        for form in same
+    )
+
+
 def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
     found: list[_Occurrence] = []
     text = doc.text
@@ -821,6 +1019,7 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             kwargs.pop("role", None) or _role(span, label),
             offset + span.sent.start_char,
             head_word=head,
+            preposition=root.head.lower_ if root.dep_ == "pobj" else "",
             main=_in_main_subject(root),
             dep=root.dep_,
             climbed=_list_head(root).dep_,
@@ -835,6 +1034,23 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
         return doc.char_span(start, end, alignment_mode="expand")
 
     entities = _entity_spans(doc, skipped)
+    # Tokens of the proper names of organizations and people ("Supreme Court" of "India's
+    # Supreme Court", not "commerce ministry"): a name that owns one does not act ("the
+    # EU's Court of Justice ruled"), one that owns a common noun does ("China's commerce
+    # ministry said").
+    owned = {
+        i
+        for start, end, label in entities
+        if label in ("ORG", "PERSON") and doc[end - 1].text[:1].isupper()
+        for i in range(start, end)
+    }
+
+    def owner_role(span: Any, label: str) -> str:
+        role = _role(span, label)
+        if role == "actor" and span.root.dep_ == "poss" and span.root.head.i in owned:
+            return "modifier"
+        return role
+
     datelines = [(m.start(), m.end()) for m in _DATELINE.finditer(text)]
     # Collectives and well-known organizations by name ("the UN refugee agency" is
     # UNHCR, not the UN), unless the tagger found a longer proper name around them
@@ -843,8 +1059,10 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
     named: list[tuple[Any, str]] = []
     for table, label in ((_collective_actors(), "COLLECTIVE"), (_known_actors(), "ORG")):
         for mention in find_mentions(text, table, variants=False).mentions:
-            if not outside_teasers(mention.start):
+            if not outside_teasers(mention.start) or _inside_word(text, mention.start, mention.end):
                 continue
+            if not _capitals_kept(mention.text, table[mention.actor].surface_forms):
+                continue  # "to the west" is not "the West"
             if any(m.start < mention.end and mention.start < m.end for m, _ in named):
                 continue
             after = text[mention.end : mention.end + 40]
@@ -855,17 +1073,20 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
                 for a, b, s in longer
                 if a <= mention.start and mention.end <= b and (a, b) != mention.span
             ]
-            if wider and label == "ORG":
+            if wider:
                 extra = wider[0].text.replace(mention.text, " ").split()
                 if extra and all(w[:1].isupper() for w in extra):
                     continue
+            if label == "COLLECTIVE" and any(a < mention.start < b for a, b, _ in longer):
+                continue  # "West African leaders"
             named.append((mention, label))
     for mention, label in named:
         span = span_of(mention.start, mention.end)
         if span is None:
             continue
         form, _ = _clean(mention.text, "ORG")
-        found.append(occurrence(span, form, label, known=mention.actor))
+        role = owner_role(span, label)
+        found.append(occurrence(span, form, label, role=role, known=mention.actor))
     taken = [m.span for m, _ in named]
 
     ends = {end - 1: doc[start:end] for start, end, _ in entities}
@@ -900,7 +1121,8 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             label, titled = "PERSON", True  # "Justice Helena Bastos Corrêa" tagged ORG
         key = name_key(form)
         words = key.split()
-        head = words[: words.index("of")] if "of" in words else words
+        cut = next((i for i, w in enumerate(words) if w in ("of", "on", "for")), len(words))
+        head = words[:cut]  # "European Convention on Human Rights"
         if (
             head
             and label != "PERSON"
@@ -915,7 +1137,8 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             or key in non_actor_words()
         ):
             continue  # also "of Foreign Affairs", a title's tail
-        role = _role(ent, label)
+        # "Representative Wade Honeycutt of Georgia", "a Republican from Roswell": a place.
+        role = "place" if _origin(ent, label, labels) else owner_role(ent, label)
         # A dateline ("WASHINGTON (Reuters) -", "APIA, Samoa, August 28 —") says where, not who.
         line_before = text[: ent.start_char].rstrip(" \t")
         if (
@@ -925,7 +1148,11 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
         ) or any(a < ent.start_char < b for a, b in datelines):
             role = "place"
         words = key.split()
-        if label in _PLACE_LABELS | {"PERSON"} and len(words) > 1 and words[-1] in place_nouns():
+        if (
+            label in _PLACE_LABELS | {"PERSON", "GROUP"}
+            and len(words) > 1
+            and words[-1] in place_nouns()
+        ):
             role = "place"  # "Rakhine State", "Cabo Delgado province"
         # "Halifax, N.C.", "Misrata, Libya": a town and its state or country.
         if (
@@ -941,13 +1168,22 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
                 role = "place"
         if label in ("GPE", "ORG", "NORP") and " " in form and _looks_like_name(form.split()):
             # "Elnur Səfərli, the ministry's spokesman," tagged as a place: a person's role.
+            # "Dražen Lalić-Barišić, a political scientist in Zagreb": a person, a witness.
             _, words_after, _ = _appositive_after(ent, doc, starts)
-            if any(w in _ROLE_NOUNS for w in re.findall(r"[\w-]+", words_after)):
+            if any(w in _ROLE_NOUNS for w in re.findall(r"[\w-]+", words_after)) or (
+                _appositive_head(words_after) in bystander_words()
+            ):
                 label = "PERSON"
-        o = occurrence(ent, form, label, role=role, titled=titled)
+        # "Tierra Blanca, a sugar-cane town", "The ship, the Çandarlı": a place everywhere.
+        described = not _is_table_name(key) and _described_as_place(ent)
+        o = occurrence(ent, form, label, role="place" if described else role, titled=titled)
+        o.place_named = described
+        o.member = label == "NORP" and _one_member(ent)
         if label == "PERSON":
             holder, roles, words_before = _holder_before(ent, doc, ends)
             apposed, words_after, roles_after = _appositive_after(ent, doc, starts)
+            if _appositive_head(words_after) in bystander_words():
+                roles_after = 0  # "a senior fellow at the Institute for Government"
             o.titled = o.titled or roles > 0 or roles_after > 0
             chain = " ".join(t.lower_ for t in doc[max(ent.sent.start, start - 3) : start])
             o.bystander = any(w in bystander_words() for w in re.findall(r"[\w-]+", chain))
@@ -974,7 +1210,7 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
     for mention in find_mentions(text, _all_countries()).mentions:
         if any(a < mention.end and mention.start < b for a, b in taken):
             continue
-        if not outside_teasers(mention.start):
+        if not outside_teasers(mention.start) or _inside_word(text, mention.start, mention.end):
             continue
         span = span_of(mention.start, mention.end)
         if span is None:
@@ -1190,6 +1426,7 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     for key, form in full_names.items():
         for part in _person_parts(form):
             part_of.setdefault(part, set()).add(key)
+    places = {k for k, counter in labels.items() if counter.most_common(1)[0][0] == "GPE"}
     for key, counter in labels.items():
         label = counter.most_common(1)[0][0]
         form = next(o.form for o in occurrences if o.key == key)
@@ -1237,12 +1474,18 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         ):
             logger.debug("Dropping %r: a common word that starts a sentence.", form)
             continue  # "Rebels said", "Watchdog fines bank"
+        if label == "PERSON" and " " not in form and key in common_words and key not in part_of:
+            logger.debug("Dropping %r: a common word, not a name.", form)
+            continue  # "the Local Government (Reorganisation) Bill ... the bill"
         if key in full_names and _initials(form) in acronym_keys:
             kinds[key] = "organization"  # "Acción Democrática Nacional" beside "ADN"
             continue
         if key in full_names or (key in part_of and not _org_like(form)):
             kinds[key] = "person"
             continue
+        if label == "NORP" and _inhabitants(key, places):
+            logger.debug("Dropping %r: the people of a place, not an actor.", form)
+            continue  # "New Mexicans", "Albertans"
         kinds[key] = _kind(label)
     # "Congolese" and "Congo" fit two countries: they join the one the text names.
     for key, label in ambiguous.items():
@@ -1421,6 +1664,19 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     return clusters
 
 
+def _inhabitants(key: str, places: set[str]) -> bool:
+    """Whether ``key`` names the people of one of the ``places`` (keys of the text's place
+    names, not countries of the table): "new mexicans" of "new mexico", "albertans" of
+    "alberta", "new yorkers" of "new york"."""
+    for suffix in ("ians", "eans", "ans", "ers", "ites"):
+        stem = key[: -len(suffix)]
+        if key.endswith(suffix) and len(stem) >= 4:
+            least = 0 if " " in stem else 1  # "new york" of "new yorkers"
+            if any(p.startswith(stem) and least <= len(p) - len(stem) <= 4 for p in places):
+                return True
+    return False
+
+
 def _has_organization_word(form: str) -> bool:
     return any(w in organization_words() for w in name_key(form).split())
 
@@ -1449,7 +1705,9 @@ def _seat_of_government(text: str, key: str) -> bool:
 
 def _is_actor(cluster: _Cluster) -> bool:
     """Whether a cluster holds or may receive a stance in the text (see the module rules)."""
-    occurrences = cluster.occurrences
+    occurrences = [o for o in cluster.occurrences if not o.member]
+    if not occurrences:
+        return False  # "a Democrat", "the veteran Republican": one member, not the party
     # An actor holds or receives a stance: somewhere it is the subject or the object of a
     # verb, a possessor, or a state or role ("Turkish troops", "LNA spokesman"); a name
     # only ever met as a place ("plants in Germany", "south of Misrata"), as the
@@ -1466,6 +1724,10 @@ def _is_actor(cluster: _Cluster) -> bool:
         # "Sen. X, a Kentucky Republican", "a Democrat whose district": a person's party,
         # not an actor, unless it is the subject of a verb.
         return False
+    if all(o.role == "place" and o.dep != "pobj" for o in occurrences) or any(
+        o.place_named for o in occurrences
+    ):
+        return False  # a place ("the ministry's Sejong complex"; "at the WTO" may be an actor)
     if cluster.kind == "person":
         titled = any(o.titled or o.affiliated_to or o.affiliated_phrase for o in occurrences)
         if all(" " not in o.form for o in occurrences) and not titled:
@@ -1486,8 +1748,28 @@ def _is_actor(cluster: _Cluster) -> bool:
         return any(
             o.role == "actor" and (o.dep != "poss" or o.head_word in officials) for o in occurrences
         )
+    if cluster.kind == "collective":
+        # "Western powers blamed Tehran", "urged the international community", "appealed
+        # to the Arab world", not "assets in Europe", "the consensus of the international
+        # community".
+        return any(
+            o.dep in _SUBJECT | _OBJECT
+            or o.climbed in _SUBJECT | _OBJECT
+            or o.preposition in _STANCE_PREPOSITIONS
+            for o in occurrences
+        )
+    if (
+        cluster.kind == "organization"
+        and all(set(o.key.split()) <= _INSTITUTION_WORDS for o in occurrences)
+        and not any(o.dep in _SUBJECT or o.climbed in _SUBJECT or o.initial for o in occurrences)
+    ):
+        # "appeal to the Supreme Court", "ask Congress": a chamber in passing (a headline's
+        # parse is not trusted: "Federal Police search governor's home").
+        return False
     if cluster.kind == "organization" and any(
-        o.known or _has_organization_word(o.form) or (_acronym_key(o.form) and o.role != "place")
+        o.known
+        or _has_organization_word(o.form)
+        or (_acronym_key(o.form) and o.role not in ("place", "modifier"))
         for o in occurrences
     ):
         return True  # a named organization, even only "through the World Health Organization"
@@ -1530,6 +1812,7 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             continue
         if cluster.kind == "organization":
             heads = {_head(f) for f in [names[id(cluster)], *cluster.forms()]}
+            heads |= {h for head in heads for h in _HEAD_SYNONYMS.get(head or "", ())}
         elif cluster.kind == "person":
             heads = {o.role_noun for o in cluster.occurrences}
         else:
@@ -1729,6 +2012,15 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
             if len(holders) == 1:
                 affiliation = holders.pop()
         actors.append(Actor(name, aliases, cluster.kind, affiliation))
+    # An actor whose forms the text only uses inside longer names of other actors ("the
+    # Assembly" of "the National Assembly" and "the Corsican Assembly") is not mentioned.
+    listed = Actors(Actor(a.name, a.aliases, a.type) for a in actors)
+    mentioned = set(find_mentions(text, listed).found())
+    actors = [
+        Actor(a.name, a.aliases, a.type, a.affiliation if a.affiliation in mentioned else None)
+        for a in actors
+        if a.name in mentioned
+    ]
     try:
         result = Actors(actors)
     except ValueError:
