@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -111,6 +111,17 @@ def countries() -> tuple[Country, ...]:
     return tuple(rows)
 
 
+def _index_by(forms: Callable[[Country], Iterable[str]]) -> Mapping[str, tuple[Country, ...]]:
+    """``name key of a form -> the countries with that form``, in table order."""
+    index: dict[str, list[Country]] = {}
+    for country in countries():
+        for form in forms(country):
+            entries = index.setdefault(name_key(form), [])
+            if country not in entries:
+                entries.append(country)
+    return {key: tuple(value) for key, value in index.items()}
+
+
 @functools.lru_cache(maxsize=1)
 def country_index() -> Mapping[str, tuple[Country, ...]]:
     """``name key -> the countries of that name or alias`` (several when it is shared).
@@ -118,13 +129,7 @@ def country_index() -> Mapping[str, tuple[Country, ...]]:
     Keys are :func:`stance.names.name_key` of the names and aliases (not the demonyms
     or capitals).
     """
-    index: dict[str, list[Country]] = {}
-    for country in countries():
-        for form in (country.name, *country.aliases):
-            entries = index.setdefault(name_key(form), [])
-            if country not in entries:
-                entries.append(country)
-    return {key: tuple(value) for key, value in index.items()}
+    return _index_by(lambda country: (country.name, *country.aliases))
 
 
 @functools.lru_cache(maxsize=1)
@@ -136,13 +141,7 @@ def country_keys() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def demonym_index() -> Mapping[str, tuple[Country, ...]]:
     """``demonym key -> the countries of that demonym`` ("turkish" -> Turkey), in table order."""
-    index: dict[str, list[Country]] = {}
-    for country in countries():
-        for demonym in country.demonyms:
-            entries = index.setdefault(name_key(demonym), [])
-            if country not in entries:
-                entries.append(country)
-    return {key: tuple(value) for key, value in index.items()}
+    return _index_by(lambda country: country.demonyms)
 
 
 @functools.lru_cache(maxsize=1)
