@@ -102,6 +102,32 @@ def test_other_actors_policy_decides_what_an_epoch_reads(tiny_config, tiny_encod
     assert any(data[i]["full"] for i in mixed) and not all(data[i]["full"] for i in mixed)
 
 
+def test_article_neutral_windows_samples_only_windows_without_a_stance(
+    tiny_config, tiny_encoder_dir, tmp_path
+):
+    from stance.modeling import StanceConfig, build_model
+    from training.data import epoch_rows, prepare_split
+
+    articles = tmp_path / "articles.jsonl"
+    lines = (ROOT / "data/articles/train.jsonl").read_text(encoding="utf-8").splitlines()
+    articles.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")
+    config = tiny_config(Path("/nonexistent"), *SHORT, f"data.train_articles={articles}")
+    _, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), max_length=256))
+    split = prepare_split("train", str(ROOT / "data/corpus/train.jsonl"), config, tokenizer,
+                          Markers(), limit=10, training=True)  # fmt: skip
+    data = split.dataset
+    neutral = {u for u, n in zip(data["unit"], data["neutral_window"]) if n}
+    assert neutral and all(u >= 10 for u in neutral)  # article windows only, never a passage
+    everything = set(data["unit"])
+    assert {data[i]["unit"] for i in epoch_rows(data, "marked", 0, 1.0)} == everything
+    epochs = [{data[i]["unit"] for i in epoch_rows(data, "marked", e, 0.5)} for e in (0, 1)]
+    for units in epochs:
+        assert everything - neutral <= units  # every passage and window with a stance
+        assert 0 < len(units & neutral) < len(neutral)
+    assert epochs[0] & neutral != epochs[1] & neutral  # drawn afresh each epoch
+    assert not {data[i]["unit"] for i in epoch_rows(data, "marked", 0, 0.0)} & neutral
+
+
 def test_a_typo_in_a_choice_field_fails_when_the_config_loads():
     with pytest.raises(
         ValueError,

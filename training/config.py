@@ -40,7 +40,9 @@ class DataSection:
     ``train_articles`` adds whole articles (the built ``data/articles`` format) to the
     training data, read as windows of ``article_window`` sentences taken every
     ``article_stride`` sentences (by default windows that do not overlap); see
-    :func:`training.articles.article_units`. ``validation_articles`` makes training end by
+    :func:`training.articles.article_units`. ``article_neutral_windows`` below 1 reads
+    only that share of the article windows with no stance in them, drawn afresh each epoch
+    (cheaper epochs; every window with a stance is read every epoch). ``validation_articles`` makes training end by
     choosing how ``analyze`` reads an article (windows of each of ``reading_windows``
     sentences, or token chunks; the aggregation rule; the threshold) on those articles,
     saved in the model (:func:`training.reading.choose_reading`).
@@ -58,6 +60,7 @@ class DataSection:
     train_articles: str | None = None
     article_window: int = 3
     article_stride: int | None = None
+    article_neutral_windows: float = 1.0
     validation_articles: str | None = None
     reading_windows: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
 

@@ -87,15 +87,24 @@ def two_known_units(unit: Group) -> list[Group]:
     return [unit.sub(indices) for indices in unit.unordered_pairs()]
 
 
-def epoch_rows(dataset: Any, other_actors: str, seed: int) -> list[int]:
+def epoch_rows(
+    dataset: Any, other_actors: str, seed: int, neutral_windows: float = 1.0
+) -> list[int]:
     """The rows one training epoch reads: each unit once, as ``other_actors`` says.
 
     ``marked`` reads every unit with all its actors known; ``unmarked`` reads a unit with
     more than two actors as one of its unordered pairs alone, drawn at random; ``mixed``
-    draws between the two with equal odds.
+    draws between the two with equal odds. ``neutral_windows`` below 1 reads only that
+    share of the article windows with no stance in them (rounded), drawn afresh each epoch
+    (the ``data.article_neutral_windows`` setting); every other unit is read every epoch.
     """
     full = dataset["full"]
     units = dataset["unit"]
+    if neutral_windows < 1.0 and "neutral_window" in dataset.column_names:
+        draw = random.Random(f"neutral-windows-{seed}")
+        neutral = sorted({u for u, no_stance in zip(units, dataset["neutral_window"]) if no_stance})
+        skipped = set(draw.sample(neutral, len(neutral) - round(neutral_windows * len(neutral))))
+        return [row for row in epoch_rows(dataset, other_actors, seed) if units[row] not in skipped]
     own: dict[int, int] = {}
     alone: dict[int, list[int]] = {}
     for row, (unit, is_full) in enumerate(zip(units, full)):
@@ -135,6 +144,7 @@ def prepare_split(
     """
     labels = LabelSet(tuple(config.data.labels), config.data.neutral)
     examples, units, errors = read_units(path, config, labels, limit)
+    first_window = len(units)
     if training and config.data.train_articles:
         from training.articles import article_units, read_jsonl
 
@@ -166,6 +176,11 @@ def prepare_split(
             "rows": [g.rows for g, _, _ in passes],
             "unit": [k for _, k, _ in passes],
             "full": [full for _, _, full in passes],
+            # An article window with no stance in it: what data.article_neutral_windows samples.
+            "neutral_window": [
+                k >= first_window and all(label == labels.neutral for label in units[k].labels)
+                for _, k, _ in passes
+            ],
         }
     )
 

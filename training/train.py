@@ -247,8 +247,11 @@ def train(config: Config, resume: bool = True) -> TrainResult:
 
     lengths = train_split.dataset["length"]
     world, rank = accelerator.num_processes, accelerator.process_index
+    # Every epoch reads as many rows (data.article_neutral_windows draws a fixed number).
+    per_epoch = len(epoch_rows(train_split.dataset, config.model.other_actors, t.seed,
+                               config.data.article_neutral_windows))  # fmt: skip
     steps_per_epoch = math.ceil(
-        math.ceil(len(full_rows) / t.batch_size) // world / t.gradient_accumulation_steps
+        math.ceil(per_epoch / t.batch_size) // world / t.gradient_accumulation_steps
     )
     total_steps = t.max_steps or steps_per_epoch * t.epochs
     head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
@@ -284,7 +287,8 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         model.train()
         torch.manual_seed(t.seed + epoch)
         # Each epoch reads every unit once, as model.other_actors says (training/data.py).
-        chosen = epoch_rows(train_split.dataset, config.model.other_actors, t.seed + epoch)
+        chosen = epoch_rows(train_split.dataset, config.model.other_actors, t.seed + epoch,
+                            config.data.article_neutral_windows)  # fmt: skip
         if t.length_grouping:
             grouped = length_grouped_batches(
                 [lengths[i] for i in chosen], t.batch_size, t.seed + epoch
@@ -394,7 +398,9 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         records = read_jsonl(Path(config.data.validation_articles))
         options = candidates(config.model.max_length, tuple(config.data.reading_windows))
         logger.info("Choosing how to read an article on %d validation articles", len(records))
+        choosing = time.perf_counter()
         reading, sweep = choose_reading(StanceClassifier(best, tokenizer, device), records, options)
+        metrics["reading_seconds"] = round(time.perf_counter() - choosing, 1)
         best.config.reading = reading
         top = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
         metrics["reading"] = describe(reading)
