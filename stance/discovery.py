@@ -26,6 +26,11 @@ of the actors a reader would list. These are the rules it follows:
   Court"), a country that only owns a named institution ("India's Supreme Court"), one
   member of a party or nation ("X, a Democrat", "a German diplomat"), the people of a
   place ("New Mexicans"), and a name inside a longer word ("AU" of "Port-au-Prince").
+  An organization met only as a setting ("a professor at Emory University", "rejected
+  in the House"), a court met only as where a case may go ("would appeal to the Supreme
+  Court"), a well-known body met only as the modifier of its agents ("UN investigators
+  said", not "UN-led talks"), a name in an adjective of association ("the
+  al-Qaeda-linked JNIM") and a section label ("BACKGROUND:") are left out too.
   The NER label, the words around the name (``place_nouns.txt``, ``locative_words.txt``)
   and the gazetteers decide. A capital used as a metonym for its government ("Ankara
   said") resolves to its country, or to the one government that the story seats there
@@ -46,7 +51,11 @@ of the actors a reader would list. These are the rules it follows:
 - **Descriptions.** An organization that the text also calls "the court", "the agency"
   (the head of its name, ``description_heads.txt``, or a synonym of it: "the army" for
   the Sudanese Armed Forces) gets that description as an alias when it is the only
-  discovered organization with that head.
+  discovered organization with that head, or the one most recently named as the subject
+  of a verb; so does "the quarry operators' association" for the association it names.
+  "The federal government" joins the country the story is about (its dateline's when no
+  other is), and a town that seats the one organization with a head joins it ("the
+  Strasbourg court" for the European Court of Human Rights).
 
 spaCy is an optional dependency (``pip install 'stance[ner]'``); it is imported only
 when discovery runs, and the pipeline is loaded once and cached.
@@ -215,6 +224,9 @@ class _Occurrence:
     place_named: bool = False  # an apposition calls it a place or a vessel ("X, a town")
     member: bool = False  # one member of a group or party ("a Democrat", "every Republican")
     preposition: str = ""  # the preposition it is the object of ("to" of "appealed to X")
+    linked: bool = False  # begins an adjective of association ("the al-Qaeda-linked JNIM")
+    leads: bool = False  # begins an adjective of agency ("UN-led talks", "Iran-backed")
+    cited: bool = False  # cited as the source of a fact ("according to the monitor ACLED")
 
     @property
     def agentive(self) -> bool:
@@ -255,6 +267,8 @@ def _clean(form: str, label: str) -> tuple[str, bool]:
     form = _POSSESSIVE.sub("", form).strip(_EDGE_PUNCT + " ")
     form = _TRAILING_NUMBER.sub("", form)  # "Zabłocki 29" in a table of polls
     words = form.split()
+    while len(words) > 1 and words[-1].lower() in _TRAILING_GLUE:
+        words = words[:-1]  # "City Solicitor X and" of "X and Deputy Y"
     # "Senate Majority" of "Senate Majority Leader X", "Leon County Supervisor": the body
     # ("Court of Justice" keeps its justice).
     while (
@@ -395,6 +409,12 @@ def _origin(span: Any, label: str, labels: dict[tuple[int, int], str]) -> bool:
     if label == "PERSON" or root.dep_ != "pobj" or root.head.lower_ not in ("of", "from"):
         return False
     person = root.head.head
+    if (
+        root.head.lower_ == "from"
+        and person.lower_ in role_words()
+        and not _is_table_name(name_key(span.text))
+    ):
+        return True  # "a PT member from Goiás", "a lawmaker from Roswell"
     return any(a <= person.i < b and lab in ("PERSON", "NORP") for (a, b), lab in labels.items())
 
 
@@ -561,6 +581,13 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
     pieces = [q for p in pieces for q in _split_possessive(doc, p)]
     merged: list[tuple[int, int, str]] = []
     for start, end, label in pieces:
+        if (
+            merged
+            and merged[-1][1] + 1 == start
+            and _country_end(doc, merged[-1][0], merged[-1][1]) == end
+        ):
+            merged.append((merged.pop()[0], end, "GPE"))  # "Trinidad" + "and" + "Tobago"
+            continue
         if merged and merged[-1][1] + 1 == start and _bridges(doc, merged[-1], (start, end, label)):
             first = merged.pop()
             merged.append(
@@ -575,6 +602,12 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
         merged.append((start, end, label))
     result = []
     for start, end, label in merged:
+        # "City Solicitor X and" of "X and Deputy Y": a name never ends with a conjunction.
+        while end - start > 1 and doc[end - 1].lower_ in _TRAILING_GLUE:
+            end -= 1
+        wider_end = _country_end(doc, start, end)
+        if wider_end > end and all(doc[i].ent_type_ == "" for i in range(end, wider_end)):
+            end, label = wider_end, "GPE"  # "Trinidad and Tobago" with "Tobago" untagged
         if label == "PERSON":
             start, end = _extend_person(doc, start, end)
             if _is_table_name(name_key(doc[start:end].text)):
@@ -594,7 +627,7 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
                 and (label != "NORP" or hyphenated)
             ):
                 start, end, label = wider[0], wider[1], "PERSON"
-        elif label == "NORP" and end < len(doc) and doc[end - 1].whitespace_:
+        if label == "NORP" and end < len(doc) and doc[end - 1].whitespace_:
             nxt = doc[end]
             if (
                 nxt.ent_type_ == ""
@@ -610,6 +643,22 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
     result += _untagged_acronyms(doc, result, skipped)
     result.sort()
     return result
+
+
+_TRAILING_GLUE = frozenset(
+    ("and", "or", "&", "of", "the", "for", "to", "at", "by", "in", "on", "with")
+)
+
+
+def _country_end(doc: Any, start: int, end: int) -> int:
+    """The end of the country name of two parts that tokens ``start:end`` begin ("Trinidad"
+    of "Trinidad and Tobago", "Bosnia" of "Bosnia and Herzegovina"), or ``end``."""
+    if end >= len(doc) or doc[end].lower_ not in ("and", "&"):
+        return end
+    for wider in range(min(len(doc), end + 4), end + 1, -1):
+        if find_country(doc[start:wider].text) is not None:
+            return wider
+    return end
 
 
 def _acronym_bracket(doc: Any, i: int) -> bool:
@@ -946,6 +995,26 @@ _INSTITUTION_WORDS = frozenset(
 _STANCE_PREPOSITIONS = frozenset(
     ("on", "against", "for", "to", "toward", "towards", "by", "at", "over")
 )
+# Prepositions whose object is where something happens or what it is among, not who
+# takes or receives a side: "a professor at Emory University", "rejected in the House",
+# "creditors outside the Paris Club" (not "sanctions on X", "a victory over X").
+_PASSING_PREPOSITIONS = frozenset(
+    ("at", "in", "outside", "inside", "within", "near", "including", "as")
+)
+# What a country's government is called by: "the federal government", "the junta's
+# transitional government".
+_GOVERNMENT_KINDS = ("federal", "central", "national", "transitional", "interim", "military")
+# Sentences with names from which a text is a whole story rather than a passage.
+_ARTICLE_SENTENCES = 8
+_COURT_HEADS = frozenset(("court", "tribunal", "courts", "tribunals"))
+# A noun modified by a name: "UN investigators", "the al-Qaeda-linked group".
+_MODIFIER_DEPS = frozenset(("compound", "nmod", "npadvmod", "amod"))
+# Nouns that say what kind of body a name is ("the Law and Justice party") or name one
+# of its standing offices ("the UN human rights office"), which a story lets speak for it.
+_KIND_NOUNS = frozenset(
+    ("party", "parties", "movement", "union", "group", "coalition", "alliance", "front", "bloc",
+     "office", "secretariat")
+)  # fmt: skip
 # Who is "of" a town: "a former mayor of Angers", "residents of Erbil".
 _OF_PLACES = frozenset(("mayor", "mayors", "residents", "inhabitants", "townspeople"))
 # Ships and aircraft, named like people: "the Çandarlı, a survey ship".
@@ -977,6 +1046,16 @@ def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
 
 
 _HYPHENS = "-‐‑"
+# A name that begins an adjective of association ("the al-Qaeda-linked JNIM", "an
+# ANC-aligned union") describes something else; "-backed" and "-led" name an agent.
+_ASSOCIATED = re.compile(
+    r"[-‐‑](?:linked|affiliated|aligned|allied|associated|related|style|type|era|inspired)\b"
+)
+# "according to the conflict monitor ACLED", "according to UN figures".
+_CITED = re.compile(r"(?i)\baccording to (?:the |an? )?(?:[\w-]+ ){0,3}$")
+_AGENT_OF = re.compile(
+    r"[-‐‑](?:led|backed|brokered|sponsored|run|funded|mediated|controlled|imposed|supported)\b"
+)
 
 
 def _inside_word(text: str, start: int, end: int) -> bool:
@@ -987,6 +1066,18 @@ def _inside_word(text: str, start: int, end: int) -> bool:
         len(before) == 2 and before[0].isalpha() and before[1] in _HYPHENS
         and len(after) == 2 and after[0] in _HYPHENS and after[1].isalpha()
     )  # fmt: skip
+
+
+def _section_label(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a word in capitals that opens a line as a label of
+    the section ("BACKGROUND: ...", "ANALYSIS" alone on its line), not a name: too long
+    for an acronym, or a word the text also writes in lowercase."""
+    word = text[start:end]
+    if not (word.isalpha() and word.isupper()) or (start > 0 and text[start - 1] != "\n"):
+        return False
+    if re.match(r"[ \t]*(?::|\n|$)", text[end:]) is None:
+        return False
+    return len(word) > 8 or re.search(rf"\b{word.lower()}\b", text) is not None
 
 
 def _capitals_kept(text: str, forms: tuple[str, ...]) -> bool:
@@ -1011,12 +1102,18 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
     def occurrence(span: Any, form: str, label: str, **kwargs: Any) -> _Occurrence:
         root = span.root
         head = root.head.lower_ if root.dep_ in ("poss", "compound", "amod", "nmod") else ""
+        # "the al-Qaeda-linked JNIM": another group is linked to it.
+        linked = _ASSOCIATED.match(text, span.end_char) is not None
+        leads = _AGENT_OF.match(text, span.end_char) is not None
+        cited = _CITED.search(text, max(0, span.start_char - 60), span.start_char) is not None
+        role = "modifier" if linked else kwargs.pop("role", None) or _role(span, label)
+        kwargs.pop("role", None)
         return _Occurrence(
             form,
             name_key(form),
             label,
             offset + span.start_char,
-            kwargs.pop("role", None) or _role(span, label),
+            role,
             offset + span.sent.start_char,
             head_word=head,
             preposition=root.head.lower_ if root.dep_ == "pobj" else "",
@@ -1027,6 +1124,9 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             or span.start == 0
             or "\n" in doc[span.start - 1].text
             or _in_headline(text, span.start_char),
+            linked=linked,
+            leads=leads,
+            cited=cited,
             **kwargs,
         )
 
@@ -1049,6 +1149,8 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
         role = _role(span, label)
         if role == "actor" and span.root.dep_ == "poss" and span.root.head.i in owned:
             return "modifier"
+        if role == "actor" and span.root.dep_ == "poss" and span.root.head.lower_ in _COURT_HEADS:
+            return "modifier"  # "Mexico's federal electoral tribunal ruled": the court acts
         return role
 
     datelines = [(m.start(), m.end()) for m in _DATELINE.finditer(text)]
@@ -1137,6 +1239,8 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             or key in non_actor_words()
         ):
             continue  # also "of Foreign Affairs", a title's tail
+        if _section_label(text, ent.start_char, ent.end_char):
+            continue  # "BACKGROUND: Ohio voters last raised the minimum wage"
         # "Representative Wade Honeycutt of Georgia", "a Republican from Roswell": a place.
         role = "place" if _origin(ent, label, labels) else owner_role(ent, label)
         # A dateline ("WASHINGTON (Reuters) -", "APIA, Samoa, August 28 —") says where, not who.
@@ -1601,6 +1705,12 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             clusters_by_key[key] = _Cluster("group")
     for key, target in deferred.items():
         clusters_by_key[key] = clusters_by_key.get(target) or _Cluster("organization")
+    # The members of a party tagged as an organization are the party too ("after Social
+    # Christians join the vote" beside the Social Christian Party).
+    for key in orgs:
+        parties = [p for p in party_of.get(key, []) if p != key and p in clusters_by_key]
+        if key not in links and len(parties) == 1 and key in clusters_by_key:
+            clusters_by_key[key] = clusters_by_key[parties[0]]
 
     # A short name joins the one longer name it begins or ends ("Larchmont" -> Larchmont
     # Partners, "Commission" -> European Commission), or the one person it names.
@@ -1648,6 +1758,32 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             if key in _capitals() and _seat_of_government(text, key):
                 clusters_by_key[key] = governments[0]
 
+    # 8. A town that the story makes the seat of the one organization with that head
+    # ("the Strasbourg court" for the European Court of Human Rights) is that organization.
+    by_head: dict[str, dict[int, _Cluster]] = {}
+    for key, cluster in clusters_by_key.items():
+        head = _head(key) if cluster.kind == "organization" else None
+        if head is not None:
+            by_head.setdefault(head, {})[id(cluster)] = cluster
+    for key, form in forms_of("place").items():
+        if clusters_by_key[key].kind != "place":
+            continue
+        seated = {
+            id(c): c
+            for head, owners in by_head.items()
+            if len(owners) == 1 and _seat_of(text, form, head)
+            for c in owners.values()
+        }
+        # Not a town that its name begins ("the Honolulu Office of the City Auditor").
+        named_after = {
+            id(c)
+            for k, c in clusters_by_key.items()
+            if id(c) in seated and (k + " ").startswith(key + " ")
+        }
+        seated = {i: c for i, c in seated.items() if i not in named_after}
+        if len(seated) == 1:
+            clusters_by_key[key] = next(iter(seated.values()))
+
     # An acronym given in the text that the tagger never tagged ("known as FAMa").
     for key, (target, acronym) in paren.items():
         if key not in clusters_by_key and target in clusters_by_key and _acronym_key(acronym):
@@ -1686,6 +1822,14 @@ def _org_like(form: str) -> bool:
     return any(w in organization_words() for w in key.split()) or _acronym_key(form) is not None
 
 
+def _seat_of(text: str, form: str, head: str) -> bool:
+    """Whether the text calls an organization by its seat and its head: "the Strasbourg
+    court", "the Hague-based tribunal"."""
+    name = r"\s+".join(re.escape(w) for w in form.split())
+    words = r"\s+".join(re.escape(w) for w in head.split())
+    return re.search(rf"\bthe\s+{name}(?:-based)?\s+{words}\b", text, re.IGNORECASE) is not None
+
+
 def _seat_of_government(text: str, key: str) -> bool:
     """Whether the text calls a government by its seat: "the government in Tripoli",
     "the Tripoli government", "the Tripoli-based government"."""
@@ -1703,8 +1847,55 @@ def _seat_of_government(text: str, key: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-def _is_actor(cluster: _Cluster) -> bool:
-    """Whether a cluster holds or may receive a stance in the text (see the module rules)."""
+def _in_passing(occurrences: list[_Occurrence]) -> bool:
+    """Whether an organization of an article is only met in passing: as a setting, a
+    source, a destination, a court a case may go to, or the modifier of a thing. In a
+    short passage such a body is among the few named and may well take a side."""
+    if all(
+        (o.dep == "pobj" and o.preposition in _PASSING_PREPOSITIONS) or o.linked
+        for o in occurrences
+    ):
+        # "a law professor at Emory University", "the motion was rejected in the House of
+        # Representatives": a place or a setting, never the subject or object of a verb.
+        return True
+    if all(o.cited for o in occurrences):
+        return True  # "according to the conflict monitor ACLED": a source, not a side
+    if all(
+        o.dep == "pobj"
+        and o.preposition in ("from", "to", "toward", "towards")
+        and " " not in o.form
+        and not (o.known or _org_like(o.form))
+        for o in occurrences
+    ):
+        # "the highway to Oruro", "governs from the Moncloa": a one-word name with no mark
+        # of an organization, met only as where one goes or comes from, is a place.
+        return True
+    if all(
+        o.dep == "pobj" and o.preposition in ("to", "before") and _head(o.form) in _COURT_HEADS
+        for o in occurrences
+    ):
+        # "said he would appeal to the Michigan Supreme Court": a court a case may go to,
+        # not one that acts in the story.
+        return True
+    # "UN figures", "a UN watchtower", "a Coast Guard ceremony": a well-known body met
+    # only as the modifier of a thing (not of its officials or envoys, who act for it:
+    # "UNHCR officials said", nor of one of its bodies: "the UN mission", "the African
+    # Union Commission"; not "UN-led talks", which it leads).
+    return all(
+        o.known
+        and o.dep in _MODIFIER_DEPS
+        and o.head_word not in _KIND_NOUNS | state_nouns() | role_words() | organization_words()
+        and not o.leads
+        for o in occurrences
+    )
+
+
+def _is_actor(cluster: _Cluster, article: bool = True) -> bool:
+    """Whether a cluster holds or may receive a stance in the text (see the module rules).
+
+    With ``article``, the text is a whole story, and an organization met only in passing
+    (see :func:`_in_passing`) is left out.
+    """
     occurrences = [o for o in cluster.occurrences if not o.member]
     if not occurrences:
         return False  # "a Democrat", "the veteran Republican": one member, not the party
@@ -1766,6 +1957,8 @@ def _is_actor(cluster: _Cluster) -> bool:
         # "appeal to the Supreme Court", "ask Congress": a chamber in passing (a headline's
         # parse is not trusted: "Federal Police search governor's home").
         return False
+    if article and cluster.kind == "organization" and _in_passing(occurrences):
+        return False
     if cluster.kind == "organization" and any(
         o.known
         or _has_organization_word(o.form)
@@ -1794,6 +1987,10 @@ def _head(name: str) -> str | None:
     if len(words) >= 2 and words[-1] in description_heads():
         return words[-1]
     return None
+
+
+def _is_subject(o: _Occurrence) -> bool:
+    return o.dep in _SUBJECT or o.climbed in _SUBJECT
 
 
 def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) -> None:
@@ -1836,6 +2033,15 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             }
             total = sum(mentions.values())
             governed = [c for c in clusters if mentions.get(id(c), 0) * 2 > total >= 3]
+        dateline = _DATELINE.search(text)
+        if not governed and dateline is not None:
+            # "MEKELLE, Ethiopia, March 14 —": the story's country is that of its dateline.
+            governed = [
+                c
+                for c in clusters
+                if id(c) in names and c.kind == "country"
+                and any(dateline.start() <= o.start < dateline.end() for o in c.occurrences)
+            ]  # fmt: skip
         if len(governed) == 1:
             by_head["government"] = governed
     # "the Ombudsman" for the Office of the Ombudsman.
@@ -1845,18 +2051,46 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             if match and re.search(rf"\b[Tt]he {match.group(1)}\b", text):
                 cluster.extra.append(f"the {match.group(1)}")
     persons = {head for head, owners in by_head.items() if all(c.kind == "person" for c in owners)}
+    descriptions = [
+        (head, owners, f"the {head}", rf"\b[Tt]he {re.escape(head)}\b")
+        for head, owners in by_head.items()
+    ]
+    # "The quarry operators' association": the body of those it names, said with its head.
     for head, owners in by_head.items():
-        uses = [m.start() for m in re.finditer(rf"\b[Tt]he {re.escape(head)}\b", text)]
+        if head in persons:
+            continue
+        found = rf"\b[Tt]he (?:[a-z][\w-]* ){{0,2}}[a-z][\w-]*(?:s['’]|['’]s) {re.escape(head)}\b"
+        if head == "government":
+            # "the federal government", "the transitional government": the same government.
+            found += rf"|\b[Tt]he (?:{'|'.join(_GOVERNMENT_KINDS)}) government\b"
+        for phrase in dict.fromkeys(m.group() for m in re.finditer(found, text)):
+            descriptions.append((head, owners, phrase, rf"\b{re.escape(phrase)}\b"))
+    for head, owners, alias, pattern in descriptions:
+        uses = [m.start() for m in re.finditer(pattern, text)]
         if not uses:
             continue
         if head in persons:
             if len(owners) == 1:
-                owners[0].extra.append(f"the {head}")
+                owners[0].extra.append(alias)
             continue
         votes: Counter[int] = Counter()
         for at in uses:
+            # The antecedent is the last one named as the subject of a verb, the most
+            # salient ("The Court of Appeals ruled ... would appeal to the Supreme Court
+            # ... the court had confirmed"), or else the last one named at all.
+            salient = any(_is_subject(o) and o.start < at for c in owners for o in c.occurrences)
             before = [
-                (max((o.start for o in c.occurrences if o.start < at), default=-1), c)
+                (
+                    max(
+                        (
+                            o.start
+                            for o in c.occurrences
+                            if o.start < at and (_is_subject(o) or not salient)
+                        ),
+                        default=-1,
+                    ),
+                    c,
+                )
                 for c in owners
             ]
             start, cluster = max(before, key=lambda p: p[0])
@@ -1865,7 +2099,7 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
         if votes:
             top, count = votes.most_common(1)[0]
             if count * 2 > len(uses):
-                next(c for c in owners if id(c) == top).extra.append(f"the {head}")
+                next(c for c in owners if id(c) == top).extra.append(alias)
 
 
 def _affiliation_of_phrase(
@@ -1972,7 +2206,9 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
         return Actors([])
     pipeline = load_pipeline() if nlp is None else nlp
     occurrences = _occurrences(text, pipeline)
-    clusters = [c for c in _build_clusters(text, occurrences) if _is_actor(c)]
+    # A story of many sentences, not a passage: there a body met in passing is background.
+    article = len({o.sentence for o in occurrences}) >= _ARTICLE_SENTENCES
+    clusters = [c for c in _build_clusters(text, occurrences) if _is_actor(c, article)]
     clusters.sort(key=lambda c: c.first)
 
     names: dict[int, str] = {}

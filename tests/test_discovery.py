@@ -542,3 +542,155 @@ def test_the_people_of_a_state_are_not_an_actor() -> None:
 def test_the_army_is_the_armed_forces() -> None:
     text = "The Sudanese Armed Forces welcomed the veto. The army said the RSF had lied."
     assert "the army" in discover_actors(text)["Sudanese Armed Forces"].aliases
+
+
+# Rules for bodies met in passing hold in whole stories: pad a test text to one.
+STORY = " ".join(
+    f"{country} said it was watching." for country in
+    ("Kenya", "Ghana", "Chile", "Peru", "Japan", "Norway", "Fiji", "Oman")
+)  # fmt: skip
+
+
+def test_an_organization_met_only_as_a_setting_is_not_an_actor() -> None:
+    text = (
+        '"The order is plain," said Halima Osei, a law professor at Emory University. '
+        "The motion was rejected in the House of Representatives. The Sierra Club sued."
+    )
+    names = set(discover_actors(f"{text} {STORY}").names)
+    assert not {"Emory University", "House of Representatives"} & names
+    assert "Sierra Club" in names
+
+
+def test_a_name_in_an_adjective_of_association_is_not_an_actor() -> None:
+    text = "A second group, the al-Qaeda-linked JNIM, said its fighters had attacked the base."
+    names = set(discover_actors(f"{text} {STORY}").names)
+    assert "al-Qaeda" not in names and "JNIM" in names
+
+
+def test_a_well_known_body_met_only_as_a_modifier_is_not_an_actor() -> None:
+    text = "Bangladesh disputed UN figures. The army said the report was wrong."
+    assert "United Nations" not in discover_actors(f"{text} {STORY}")
+    text = "Bangladesh backed UN-led talks. The army said it would attend."
+    assert "United Nations" in discover_actors(f"{text} {STORY}")
+
+
+def test_a_court_that_a_case_may_go_to_is_not_an_actor() -> None:
+    text = (
+        "The Michigan Court of Appeals ordered a recall vote. Pilarski said he would appeal "
+        "to the Michigan Supreme Court."
+    )
+    names = set(discover_actors(f"{text} {STORY}").names)
+    assert "Michigan Court of Appeals" in names and "Michigan Supreme Court" not in names
+
+
+def test_a_country_that_owns_a_court_does_not_act() -> None:
+    text = "Mexico's federal electoral tribunal on Tuesday annulled the vote. Morena appealed."
+    assert "Mexico" not in discover_actors(text)
+
+
+def test_the_court_is_the_last_court_named_as_a_subject() -> None:
+    text = (
+        "The Michigan Court of Appeals on Monday ordered the board to certify the petition. "
+        "Pilarski said he would appeal to the Michigan Supreme Court. Maldonado-Greer said "
+        "the court had confirmed what the law plainly says."
+    )
+    assert "the court" in discover_actors(text)["Michigan Court of Appeals"].aliases
+
+
+def test_a_town_that_seats_an_organization_is_that_organization() -> None:
+    text = (
+        "The European Court of Human Rights ordered Poland not to deport the family. "
+        "Warsaw said the Strasbourg court had overstepped. Strasbourg gave no comment."
+    )
+    actors = discover_actors(text)
+    assert "Strasbourg" in actors["European Court of Human Rights"].aliases
+    assert "Strasbourg" not in actors
+
+
+def test_the_members_of_a_party_tagged_as_an_organization_are_the_party() -> None:
+    text = (
+        "The Social Christian Party joined the vote. Social Christians said the president "
+        "had failed."
+    )
+    actors = discover_actors(text)
+    assert "Social Christians" not in actors.names
+    assert "Social Christians" in actors["Social Christian Party"].aliases
+
+
+def test_where_a_member_is_from_is_not_an_actor() -> None:
+    text = "Lúcia Ferraz, a PT member from Goiás, said the ruling was fair."
+    assert "Goiás" not in discover_actors(text)
+
+
+def test_a_national_adjective_and_a_plural_are_one_party() -> None:
+    text = "The Scottish Conservatives said in a statement that the budget was unfair."
+    assert "Scottish Conservatives" in discover_actors(text)
+
+
+def test_a_body_described_by_whose_it_is() -> None:
+    text = (
+        "The complaint was filed by the Cagayan Valley Aggregates Producers Association. "
+        "The quarry operators' association said the governor had taken bribes."
+    )
+    actors = discover_actors(text)
+    aliases = actors["Cagayan Valley Aggregates Producers Association"].aliases
+    assert "The quarry operators' association" in aliases
+
+
+def test_the_federal_government_is_that_of_the_datelines_country() -> None:
+    text = (
+        "MEKELLE, Ethiopia, March 14 — Forces loyal to the TPLF took the city. The TPLF "
+        "accused Addis Ababa of arming its rivals. The federal government said it "
+        "recognised the interim administration."
+    )
+    assert "The federal government" in discover_actors(text)["Ethiopia"].aliases
+
+
+def test_a_section_label_is_not_a_name() -> None:
+    text = (
+        "The board met on Tuesday.\n\nBACKGROUND: Ohio voters last raised the minimum wage "
+        "in 2006. The Ohio Chamber of Commerce opposed it."
+    )
+    assert "BACKGROUND" not in discover_actors(text)
+
+
+def test_a_country_of_two_parts_is_one_country() -> None:
+    text = (
+        "Trinidad and Tobago said it would back the resolution. Bosnia and Herzegovina "
+        "protested, and Serbia said nothing."
+    )
+    names = set(discover_actors(text).names)
+    assert {"Trinidad and Tobago", "Bosnia and Herzegovina", "Serbia"} <= names
+    assert not {"Trinidad", "Tobago", "Bosnia", "Herzegovina"} & names
+
+
+def test_a_name_does_not_end_with_a_conjunction() -> None:
+    from stance.discovery import _clean
+
+    assert _clean("City Solicitor Amadou Cissé-Brennan and", "PERSON")[0] == (
+        "City Solicitor Amadou Cissé-Brennan"
+    )
+
+
+def test_a_one_word_name_met_only_as_a_destination_is_a_place() -> None:
+    text = (
+        "Coca growers said they would extend the protests to the highway to Oruro. "
+        "The Bolivian Police said roads were open."
+    )
+    names = set(discover_actors(f"{text} {STORY}").names)
+    assert "Oruro" not in names
+
+
+def test_an_organization_cited_only_as_a_source_is_not_an_actor() -> None:
+    text = (
+        "More than 4,000 people have been killed since 2017, according to the conflict "
+        "monitor ACLED. Rwanda said its troops would stay."
+    )
+    names = set(discover_actors(f"{text} {STORY}").names)
+    assert "ACLED" not in names and "Rwanda" in names
+
+
+def test_in_a_short_passage_a_body_in_passing_may_be_an_actor() -> None:
+    text = "Nicaragua filed a case against Germany at the International Court of Justice."
+    assert "International Court of Justice" in discover_actors(text)
+    assert "International Court of Justice" not in discover_actors(f"{text} {STORY}")
