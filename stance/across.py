@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from stance.graph import COLOURS, OTHER_COLOUR
+from stance.graph import COLOURS, OTHER_COLOUR, draw_graph
 
 PERIODS = ("month", "year")
 UNDATED = "undated"
@@ -219,68 +219,19 @@ def plot_graph(table: pd.DataFrame, path: str | os.PathLike[str], title: str | N
     """
     if "period" in table.columns:
         raise ValueError("plot_graph draws one graph; aggregate the edges without by= first.")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import networkx as nx
-    from matplotlib.lines import Line2D
-
     graph = to_networkx(table)
-    fig, ax = plt.subplots(figsize=(14, 11), dpi=110)
-    if graph.number_of_nodes():
-        layout = (
-            nx.circular_layout(graph)
-            if graph.number_of_nodes() <= 14
-            else nx.spring_layout(graph, seed=0)
-        )
-        size = 2400
-        nx.draw_networkx_nodes(
-            graph,
-            layout,
-            ax=ax,
-            node_size=size,
-            node_color="#f7f7f7",
-            edgecolors="#444444",
-            linewidths=1.2,
-        )
-        nx.draw_networkx_labels(graph, layout, ax=ax, font_size=9, font_weight="bold")
-        edges = list(graph.edges(data=True))
-        most = max(d["articles"] for _, _, d in edges)
-        curve = "arc3,rad=0.15"  # a curve keeps A->B and B->A apart
-        nx.draw_networkx_edges(
-            graph,
-            layout,
-            ax=ax,
-            edgelist=[(u, v) for u, v, _ in edges],
-            edge_color=[COLOURS.get(d["label"], OTHER_COLOUR) for _, _, d in edges],
-            width=[0.8 + 5.0 * d["articles"] / most for _, _, d in edges],
-            alpha=0.8,
-            arrows=True,
-            arrowsize=16,
-            node_size=size,
-            connectionstyle=curve,
-        )
-        nx.draw_networkx_edge_labels(
-            graph,
-            layout,
-            ax=ax,
-            font_size=7,
-            connectionstyle=curve,
-            label_pos=0.35,
-            edge_labels={(u, v): f"{d['net']:+.2f} ({d['articles']})" for u, v, d in edges},
-            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-        )
-    handles = [
-        Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab)
-        for lab in ("support", "oppose", "mixed")
-    ]
-    ax.legend(handles=handles, loc="lower right", title="net stance (articles)")
-    ax.set_title(title or "Stance across articles (arrow: source → target)")
-    ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    edges = list(graph.edges(data=True))
+    most = max((d["articles"] for _, _, d in edges), default=1)
+    draw_graph(
+        graph,
+        path,
+        node_labels=None,
+        widths=[0.8 + 5.0 * d["articles"] / most for _, _, d in edges],
+        edge_labels={(u, v): f"{d['net']:+.2f} ({d['articles']})" for u, v, d in edges},
+        legend=("support", "oppose", "mixed"),
+        legend_title="net stance (articles)",
+        title=title or "Stance across articles (arrow: source → target)",
+    )
 
 
 def plot_pair(table: pd.DataFrame, source: str, target: str, path: str | os.PathLike[str]) -> None:

@@ -34,7 +34,6 @@ import json
 import logging
 import math
 import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +45,12 @@ from stance.actors import Actors
 from stance.batch import (
     DIGITS,
     Progress,
+    append_synced,
+    clear_output,
     count_rows,
     encode_rows,
     merge_typed_parts,
+    open_at,
     plain_id,
     progress_path,
     read_chunks,
@@ -301,25 +303,10 @@ def edge_schema(labels: Sequence[str]) -> Callable[[Any], Any]:
 
 
 def prepare_output(output: Path, resume: bool, overwrite: bool) -> ArchiveProgress | None:
-    """Check and clear the way for a job's files; the progress to resume from, if any.
-
-    Raises:
-        FileExistsError: The output exists and neither ``resume`` nor ``overwrite`` is set.
-    """
-    progress_file = progress_path(output)
-    parts_dir = output.with_name(output.name + ".parts")
-    status = status_path(output)
-    if resume and progress_file.exists():
-        return ArchiveProgress(**json.loads(progress_file.read_text()))
-    existing = output.exists() or parts_dir.exists() or status.exists()
-    if existing and not overwrite and not resume:
-        raise FileExistsError(
-            f"{output} exists; pass --resume to continue it or --overwrite to replace it."
-        )
-    for path in (output, status, progress_file):
-        path.unlink(missing_ok=True)
-    shutil.rmtree(parts_dir, ignore_errors=True)
-    return None
+    """:func:`stance.batch.clear_output` for an analysis job, whose status file goes with
+    its output; the progress to resume from, if any."""
+    saved = clear_output(output, resume, overwrite, (status_path(output),))
+    return ArchiveProgress(**saved) if saved else None
 
 
 def check_output(output: Path) -> str:
@@ -397,14 +384,14 @@ def analyze_file(
     bar = tqdm(
         total=total, initial=state.rows, disable=not progress, unit="article", desc="analyze"
     )
-    status = _open_at(status_path(output), state.status_bytes)
+    status = open_at(status_path(output), state.status_bytes)
     if fmt == "parquet":
         parts_dir.mkdir(exist_ok=True)
         for stale in parts_dir.glob("*.tmp"):
             stale.unlink()
         handle = None
     else:
-        handle = _open_at(output, state.bytes)
+        handle = open_at(output, state.bytes)
     try:
         for chunk in read_chunks(input_path, state.rows, chunk_size):
             results = analyze_records(
@@ -412,14 +399,16 @@ def analyze_file(
             )
             edges = [row for result in results for row in result.edges]
             if handle is not None:
-                _append(handle, encode_edges(edges, fmt, header=fmt == "csv" and state.bytes == 0))
+                append_synced(
+                    handle, encode_edges(edges, fmt, header=fmt == "csv" and state.bytes == 0)
+                )
                 state.bytes = handle.tell()
             else:
                 write_typed_part(
                     edges, parts_dir / f"part-{state.parts:06d}.parquet", edge_schema(labels)
                 )
                 state.parts += 1
-            _append(status, encode_rows([r.status for r in results], "jsonl", header=False))
+            append_synced(status, encode_rows([r.status for r in results], "jsonl", header=False))
             state.status_bytes = status.tell()
             state.rows += len(results)
             state.edges += len(edges)
@@ -445,17 +434,3 @@ def analyze_file(
         output,
     )
     return state
-
-
-def _open_at(path: Path, size: int) -> Any:
-    """Open ``path`` for appending at ``size`` bytes, dropping a half-written tail."""
-    handle = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115
-    handle.truncate(size)
-    handle.seek(size)
-    return handle
-
-
-def _append(handle: Any, data: bytes) -> None:
-    handle.write(data)
-    handle.flush()
-    os.fsync(handle.fileno())

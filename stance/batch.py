@@ -201,19 +201,11 @@ def predict_file(
         raise ValueError(f"{output}: write predictions as .jsonl, .csv or .parquet.")
     progress_file = progress_path(output)
     parts_dir = output.with_name(output.name + ".parts")
-    state = Progress()
-    if resume and progress_file.exists():
-        state = Progress(**json.loads(progress_file.read_text()))
-        if state.complete:
-            logger.info("%s is already complete (%d rows)", output, state.rows)
-            return state
-    elif output.exists() or parts_dir.exists():
-        if not overwrite and not resume:
-            raise FileExistsError(
-                f"{output} exists; pass --resume to continue it or --overwrite to replace it."
-            )
-        output.unlink(missing_ok=True)
-        shutil.rmtree(parts_dir, ignore_errors=True)
+    saved = clear_output(output, resume, overwrite)
+    state = Progress(**saved) if saved else Progress()
+    if state.complete:
+        logger.info("%s is already complete (%d rows)", output, state.rows)
+        return state
     output.parent.mkdir(parents=True, exist_ok=True)
 
     labels = list(classifier.config.label_set)
@@ -225,16 +217,14 @@ def predict_file(
             stale.unlink()
         handle = None
     else:
-        handle = open(output, "r+b" if output.exists() else "wb")  # noqa: SIM115
-        handle.truncate(state.bytes)  # drop a half-written tail
-        handle.seek(state.bytes)
+        handle = open_at(output, state.bytes)
     try:
         for chunk in read_chunks(input_path, state.rows, chunk_size):
             rows = predict_records(classifier, chunk, columns, batch_size)
             if handle is not None:
-                handle.write(encode_rows(rows, fmt, header=fmt == "csv" and state.bytes == 0))
-                handle.flush()
-                os.fsync(handle.fileno())
+                append_synced(
+                    handle, encode_rows(rows, fmt, header=fmt == "csv" and state.bytes == 0)
+                )
                 state.bytes = handle.tell()
             else:
                 write_typed_part(
@@ -253,6 +243,45 @@ def predict_file(
     state.complete = True
     save_progress(progress_file, state)
     return state
+
+
+def clear_output(
+    output: Path, resume: bool, overwrite: bool, sidecars: Sequence[Path] = ()
+) -> dict[str, Any] | None:
+    """Check and clear the way for a job's files (its output, its ``.parts`` folder, its
+    progress file and ``sidecars``); the progress recorded to resume from, if any.
+
+    Raises:
+        FileExistsError: The output exists and neither ``resume`` nor ``overwrite`` is set.
+    """
+    progress_file = progress_path(output)
+    parts_dir = output.with_name(output.name + ".parts")
+    if resume and progress_file.exists():
+        return dict(json.loads(progress_file.read_text()))
+    existing = output.exists() or parts_dir.exists() or any(p.exists() for p in sidecars)
+    if existing and not overwrite and not resume:
+        raise FileExistsError(
+            f"{output} exists; pass --resume to continue it or --overwrite to replace it."
+        )
+    for path in (output, progress_file, *sidecars):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    return None
+
+
+def open_at(path: Path, size: int) -> Any:
+    """Open ``path`` for appending at ``size`` bytes, dropping a half-written tail."""
+    handle = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115
+    handle.truncate(size)
+    handle.seek(size)
+    return handle
+
+
+def append_synced(handle: Any, data: bytes) -> None:
+    """Write ``data`` and make it durable before the progress file says it is there."""
+    handle.write(data)
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def save_progress(path: Path, state: Progress) -> None:

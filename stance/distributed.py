@@ -21,13 +21,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stance.batch import (
+    clear_output,
     encode_rows,
     merge_typed_parts,
     prediction_schema,
@@ -164,10 +164,12 @@ def predict_file_ray(
     out_fmt = detect_format(output_path)
     output = Path(output_path)
     parts = output.with_name(output.name + ".parts")
-    if (output.exists() or parts.exists()) and not overwrite:
+    try:
+        clear_output(output, resume=False, overwrite=overwrite)
+    except FileExistsError:
         raise FileExistsError(
             f"{output} exists; pass --overwrite to replace it (the Ray engine does not resume)."
-        )
+        ) from None
     data, pool, gpus = chunked_records(ray, input_path, fmt, chunk_size, workers, address)
     predictions = (
         data.groupby(CHUNK)
@@ -182,7 +184,6 @@ def predict_file_ray(
     )  # groups come back in any order
     schema = prediction_schema(model_labels(model))
     output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(parts, ignore_errors=True)
     written = 0
     with open(output, "wb") if out_fmt != "parquet" else contextlib.nullcontext() as handle:
         if out_fmt == "parquet":

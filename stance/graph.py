@@ -170,56 +170,20 @@ class StanceGraph:
 
     def plot(self, path: str | os.PathLike[str], title: str | None = None) -> None:
         """Draw the graph to a PNG: support and oppose in distinct colours, width by score."""
-        import matplotlib
-
-        matplotlib.use("Agg")
         import textwrap
 
-        import matplotlib.pyplot as plt
-        import networkx as nx
-        from matplotlib.lines import Line2D
-
         graph = self.to_networkx()
-        fig, ax = plt.subplots(figsize=(14, 11), dpi=110)
-        if graph.number_of_nodes():
-            layout = (
-                nx.circular_layout(graph)
-                if graph.number_of_nodes() <= 14
-                else nx.spring_layout(graph, seed=0)
-            )
-            size = 2600
-            nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=size, node_color="#f7f7f7",
-                                   edgecolors="#444444", linewidths=1.2)  # fmt: skip
-            names = {
-                n: textwrap.fill(f"{n} ({graph.nodes[n]['mentions']})", 14) for n in graph.nodes
-            }
-            nx.draw_networkx_labels(
-                graph, layout, labels=names, ax=ax, font_size=9, font_weight="bold"
-            )
-            edges = list(graph.edges(data=True))
-            curve = "arc3,rad=0.15"  # a curve keeps A->B and B->A apart
-            nx.draw_networkx_edges(
-                graph, layout, ax=ax, edgelist=[(u, v) for u, v, _ in edges],
-                edge_color=[COLOURS.get(d["label"], OTHER_COLOUR) for _, _, d in edges],
-                width=[0.5 + 5.0 * d["score"] ** 2 for _, _, d in edges],
-                alpha=0.8, arrows=True, arrowsize=16, node_size=size, connectionstyle=curve,
-            )  # fmt: skip
-            nx.draw_networkx_edge_labels(
-                graph, layout, ax=ax, font_size=7, connectionstyle=curve, label_pos=0.35,
-                edge_labels={(u, v): f"{d['score']:.2f}" for u, v, d in edges},
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-            )  # fmt: skip
-        labels = sorted({e.label for e in self.edges}) or ["support", "oppose"]
-        handles = [
-            Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab)
-            for lab in labels
-        ]
-        ax.legend(handles=handles, loc="lower right", title="stance (width, number = score)")
-        ax.set_title(title or "Directed stance graph (arrow: source → target; node: mentions)")
-        ax.axis("off")
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
+        names = {n: textwrap.fill(f"{n} ({graph.nodes[n]['mentions']})", 14) for n in graph.nodes}
+        draw_graph(
+            graph,
+            path,
+            node_labels=names,
+            widths=[0.5 + 5.0 * d["score"] ** 2 for _, _, d in graph.edges(data=True)],
+            edge_labels={(u, v): f"{d['score']:.2f}" for u, v, d in graph.edges(data=True)},
+            legend=sorted({e.label for e in self.edges}) or ["support", "oppose"],
+            legend_title="stance (width, number = score)",
+            title=title or "Directed stance graph (arrow: source → target; node: mentions)",
+        )
 
     def roll_up(self, mapping: Mapping[str, str]) -> StanceGraph:
         """Merge actors into the actors they count for (``{person: country}``): the merged
@@ -271,6 +235,64 @@ class StanceGraph:
 
 
 RULES = ("max", "vote", "noisy_or", "top2", "learned")
+
+
+def draw_graph(
+    graph: Any,
+    path: str | os.PathLike[str],
+    *,
+    node_labels: Mapping[Any, str] | None,
+    widths: Sequence[float],
+    edge_labels: Mapping[tuple[Any, Any], str],
+    legend: Sequence[str],
+    legend_title: str,
+    title: str,
+) -> None:
+    """Draw a directed stance graph (networkx, edges with a ``label``) to a PNG: a circle
+    of actors (a spring layout past 14), curved arrows coloured by label, with the given
+    widths and edge labels; the one drawing of :meth:`StanceGraph.plot` and
+    :func:`stance.across.plot_graph`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(14, 11), dpi=110)
+    if graph.number_of_nodes():
+        layout = (
+            nx.circular_layout(graph)
+            if graph.number_of_nodes() <= 14
+            else nx.spring_layout(graph, seed=0)
+        )
+        size = 2600
+        nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=size, node_color="#f7f7f7",
+                               edgecolors="#444444", linewidths=1.2)  # fmt: skip
+        nx.draw_networkx_labels(graph, layout, labels=node_labels, ax=ax, font_size=9,
+                                font_weight="bold")  # fmt: skip
+        edges = list(graph.edges(data=True))
+        curve = "arc3,rad=0.15"  # a curve keeps A->B and B->A apart
+        nx.draw_networkx_edges(
+            graph, layout, ax=ax, edgelist=[(u, v) for u, v, _ in edges],
+            edge_color=[COLOURS.get(d["label"], OTHER_COLOUR) for _, _, d in edges],
+            width=list(widths), alpha=0.8, arrows=True, arrowsize=16, node_size=size,
+            connectionstyle=curve,
+        )  # fmt: skip
+        nx.draw_networkx_edge_labels(
+            graph, layout, ax=ax, font_size=7, connectionstyle=curve, label_pos=0.35,
+            edge_labels=dict(edge_labels),
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+        )  # fmt: skip
+    handles = [
+        Line2D([0], [0], color=COLOURS.get(lab, OTHER_COLOUR), lw=3, label=lab) for lab in legend
+    ]
+    ax.legend(handles=handles, loc="lower right", title=legend_title)
+    ax.set_title(title)
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _label_score(values: Sequence[float], argmax_hits: Sequence[bool], rule: str) -> float:
