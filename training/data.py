@@ -87,6 +87,12 @@ def two_known_units(unit: Group) -> list[Group]:
     return [unit.sub(indices) for indices in unit.unordered_pairs()]
 
 
+def stance_free(unit: Group, neutral: str) -> bool:
+    """Whether every labelled pair of a reading unit is neutral (an article window with no
+    stance in it is what ``data.article_neutral_windows`` samples)."""
+    return all(label == neutral for label in unit.labels)
+
+
 def epoch_rows(
     dataset: Any, other_actors: str, seed: int, neutral_windows: float = 1.0
 ) -> list[int]:
@@ -178,8 +184,7 @@ def prepare_split(
             "full": [full for _, _, full in passes],
             # An article window with no stance in it: what data.article_neutral_windows samples.
             "neutral_window": [
-                k >= first_window and all(label == labels.neutral for label in units[k].labels)
-                for _, k, _ in passes
+                k >= first_window and stance_free(units[k], labels.neutral) for _, k, _ in passes
             ],
         }
     )
