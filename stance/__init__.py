@@ -13,6 +13,15 @@ in the ``training`` package.
 
 from __future__ import annotations
 
+import os
+
+# Scores that do not depend on how many threads computed them: MKL's strict conditional
+# numerical reproducibility makes its matrix products sum in the same order whatever the
+# thread count (at no measurable cost here), so a Ray worker with one CPU and a local job
+# with all of them write the same digits. It must be set before MKL's first product; a
+# value the user set wins.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+
 from stance.actors import Actor, Actors
 from stance.batch import predict_file
 from stance.classifier import StanceClassifier

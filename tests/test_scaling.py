@@ -122,6 +122,41 @@ def accelerate_launch(tiny_encoder_dir, tmp_path, processes):
     return run
 
 
+THREADS_PROBE = """
+import sys
+if sys.argv[1] == "stance":
+    import stance
+import torch
+g = torch.Generator().manual_seed(0)
+differ = 0
+for k in (1152, 1536):
+    w, b = torch.randn(384, k, generator=g), torch.randn(384, generator=g)
+    for m in range(1, 400, 37):
+        x = torch.randn(m, k, generator=g)
+        out = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            out.append(torch.nn.functional.linear(x, w, b))
+        differ += not torch.equal(*out)
+print(differ)
+"""
+
+
+def test_scores_do_not_depend_on_the_thread_count():
+    """A Ray worker with one CPU and a local job with two must sum in the same order:
+    importing stance asks MKL for that (MKL_CBWR), before torch's first product."""
+
+    def differing(mode: str) -> int:
+        env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+        run = subprocess.run([sys.executable, "-c", THREADS_PROBE, mode], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return int(run.stdout.split()[-1])
+
+    assert differing("stance") == 0
+    if differing("torch alone") == 0:
+        pytest.skip("this machine's MKL gives the same sums at any thread count anyway")
+
+
 def test_accelerate_one_process_trains_and_the_checkpoint_loads(tiny_encoder_dir, tmp_path):
     run = accelerate_launch(tiny_encoder_dir, tmp_path, 1)
     clf = StanceClassifier.from_pretrained(run / "model", device="cpu")
