@@ -11,9 +11,10 @@ of the actors a reader would list. These are the rules it follows:
   the person is the person). An acronym joins its long form ("GNA" -> "Government of
   National Accord"; "FLA" -> "Azawad Liberation Front", its initials in another order),
   a demonym or a capital that acts for a government its country ("Turkish", "Ankara
-  said" -> "Turkey"), and a party's members the party ("Republicans"). The canonical
-  name is the fullest name without its title ("Field Marshal Haftar" -> "Khalifa
-  Haftar"); the other forms become aliases.
+  said" -> "Turkey"), and a party's members the party ("Republicans"; "Democrats" for
+  the "Democratic Party of Wisconsin" too, which "Wisconsin" does not join, nor the
+  group "Wisconsin Democrats"). The canonical name is the fullest name without its
+  title ("Field Marshal Haftar" -> "Khalifa Haftar"); the other forms become aliases.
 - **An actor's forces are the actor.** "X's forces", "X's militia", "troops loyal to X"
   (a possessive before, or "loyal to" after, a noun of ``force_words.txt``) are
   mentions of X, never an actor of their own.
@@ -54,8 +55,11 @@ of the actors a reader would list. These are the rules it follows:
   discovered organization with that head, or the one most recently named as the subject
   of a verb; so does "the quarry operators' association" for the association it names.
   "The federal government" joins the country the story is about (its dateline's when no
-  other is), and a town that seats the one organization with a head joins it ("the
-  Strasbourg court" for the European Court of Human Rights).
+  other is; "the junta" too), and a town that seats the one organization with a head
+  joins it ("the Strasbourg court" for the European Court of Human Rights). A quote's
+  "this commission" is "the commission"; a union named after its members ("United
+  Steelworkers") is "the union", and a person named with a role of two words ("Attorney
+  General X") is "the attorney general".
 
 spaCy is an optional dependency (``pip install 'stance[ner]'``); it is imported only
 when discovery runs, and the pipeline is loaded once and cached.
@@ -976,11 +980,17 @@ _GOVERNMENT_ROLES = frozenset(
      "premier", "chancellor", "prime")
 )  # fmt: skip
 _COURT_ROLES = frozenset(("judge", "justice", "justices", "magistrate"))
+# The members a trade union is named after: "United Auto Workers" is "the union".
+_UNION_MEMBERS = frozenset(
+    ("workers", "steelworkers", "teamsters", "employees", "carpenters", "teachers", "nurses",
+     "electricians", "machinists", "miners", "dockworkers", "firefighters")
+)  # fmt: skip
 # Other heads a story calls an organization by: "the army" for the Sudanese Armed Forces.
 _HEAD_SYNONYMS = {
     "armed forces": ("army", "military"), "defence forces": ("army", "military"),
     "defense forces": ("army", "military"), "army": ("military",),
     "police force": ("police",), "police service": ("police",),
+    "union": ("bloc",), "court": ("justices",),
 }  # fmt: skip
 # The words of a bare institution's name ("the Senate", "the Supreme Court", "the High
 # Court", "the National Assembly"): such a body is an actor where it acts as a subject.
@@ -1032,8 +1042,11 @@ _ROLE_NOUNS = frozenset(
     ("president", "minister", "governor", "mayor", "senator", "justice", "judge", "secretary",
      "chancellor", "premier", "ambassador", "envoy", "commander", "chairman", "chairwoman",
      "chair", "speaker", "king", "queen", "emir", "prince", "sultan", "general", "colonel",
-     "prosecutor", "commissioner", "director", "spokesman", "spokeswoman", "spokesperson")
+     "prosecutor", "commissioner", "director", "spokesman", "spokeswoman", "spokesperson",
+     "attorney general", "inspector general", "solicitor general", "postmaster general",
+     "surgeon general")
 )  # fmt: skip
+_GENERAL_ROLES = frozenset(("attorney", "inspector", "solicitor", "postmaster", "surgeon"))
 
 
 def _occurrences(text: str, nlp: Any) -> list[_Occurrence]:
@@ -1303,6 +1316,11 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
                 o.affiliated_phrase = _description(words_before)
             said = re.findall(r"[\w-]+", f"{words_before} {ent.text}")
             nouns = [_TITLE_ROLES.get(w.lower(), w.lower()) for w in said]
+            # "Attorney General X" is "the attorney general", not "the general".
+            nouns = [
+                f"{before} {w}" if w == "general" and before in _GENERAL_ROLES else w
+                for before, w in zip(["", *nouns], nouns, strict=False)
+            ]
             nouns = [w for w in nouns if w in _ROLE_NOUNS]
             o.role_noun = nouns[-1] if nouns else ""
         found.append(o)
@@ -1502,6 +1520,22 @@ def _person_parts(form: str) -> set[str]:
     return parts
 
 
+def _party_of_place(name: str, places: set[str]) -> str | None:
+    """The national party of a party named for a place, whose members are its members
+    too: "Democratic Party of Wisconsin", "Michigan Democratic Party" -> "Democratic
+    Party" (``places`` are the keys of the place names of the text)."""
+    of = re.fullmatch(r"(.+ Party) of (?:the )?(.+)", name)
+    if of is not None:
+        found = name_key(of.group(2))
+        return of.group(1) if found in places or _is_table_name(found) else None
+    words = name.split()
+    for n in range(1, len(words) - 1):
+        found = name_key(" ".join(words[:n]))
+        if found in places or _is_table_name(found):
+            return " ".join(words[n:]) if words[-1] == "Party" else None
+    return None
+
+
 def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]:
     # 1. Decide what each form is, by the majority of its labels (the table first).
     labels: dict[str, Counter[str]] = {}
@@ -1687,9 +1721,12 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             clusters_by_key[key] = _Cluster("organization")
     # 5. Groups: Houthi and Houthis are one; "Republicans" joins the Republican Party.
     groups = forms_of("group")
+    places = {k for k, c in labels.items() if c.most_common(1)[0][0] in _PLACE_LABELS}
     party_of: dict[str, list[str]] = {}
     for key, form in {**long_forms, **forms_of("known")}.items():
-        for variant in party_variants(form):
+        national = _party_of_place(form, places)
+        variants = party_variants(form) + (party_variants(national) if national else [])
+        for variant in dict.fromkeys(variants):
             party_of.setdefault(name_key(variant), []).append(key)
     for key in sorted(groups, key=len):
         parties = party_of.get(key, [])
@@ -1727,6 +1764,10 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
             for k in named
             if len(k.split()) > len(tokens)
             and (k.split()[: len(tokens)] == tokens or k.split()[-len(tokens) :] == tokens)
+            # "Wisconsin" is not the group "Wisconsin Democrats".
+            and (k not in groups or key in groups)
+            # Nor is the state the "Democratic Party of Wisconsin".
+            and not (key in places and k.endswith(f" of {key}"))
         ]
         persons = [head for head, keys in heads.items() if key in keys and head != key]
         if len(longer) == 1 and not persons:
@@ -2008,7 +2049,12 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
         if id(cluster) not in names:
             continue
         if cluster.kind == "organization":
-            heads = {_head(f) for f in [names[id(cluster)], *cluster.forms()]}
+            # Also the heads of a well-known body's other names ("UN food agency" of WFP).
+            known = _known_actors()
+            other = known[names[id(cluster)]].aliases if names[id(cluster)] in known else ()
+            heads = {_head(f) for f in [names[id(cluster)], *cluster.forms(), *other]}
+            if any(name_key(f).split()[-1] in _UNION_MEMBERS for f in cluster.forms()):
+                heads.add("union")  # "the United Steelworkers ... the union said"
             heads |= {h for head in heads for h in _HEAD_SYNONYMS.get(head or "", ())}
         elif cluster.kind == "person":
             heads = {o.role_noun for o in cluster.occurrences}
@@ -2018,11 +2064,18 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             if head:
                 by_head.setdefault(head, []).append(cluster)
     if "government" not in by_head:
+        # "The government" refers back to a government named before it; one named only
+        # later ("the Ivorian government" at the end) leaves it to the story's country.
+        first = re.search(r"\b[Tt]he (?:government|junta)\b", text)
+        first_use = len(text) if first is None else first.start()
         governed = [
             c
             for c in clusters
             if id(c) in names and c.kind == "country"
-            and any(o.head_word == "government" or o.head_word in government_words() for o in c.occurrences)
+            and any(
+                (o.head_word == "government" or o.head_word in government_words()) and o.start < first_use
+                for o in c.occurrences
+            )
         ]  # fmt: skip
         if not governed:
             # A domestic story: "the government" is the government of its one main country.
@@ -2044,6 +2097,9 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             ]  # fmt: skip
         if len(governed) == 1:
             by_head["government"] = governed
+    if "junta" not in by_head and "government" in by_head:
+        # A military government is called "the junta" as well.
+        by_head["junta"] = by_head["government"]
     # "the Ombudsman" for the Office of the Ombudsman.
     for cluster in clusters:
         if cluster.kind == "organization" and id(cluster) in names:
@@ -2054,6 +2110,12 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
     descriptions = [
         (head, owners, f"the {head}", rf"\b[Tt]he {re.escape(head)}\b")
         for head, owners in by_head.items()
+    ]
+    # "This government", "this commission": what a speaker calls the body in a quote.
+    descriptions += [
+        (head, owners, f"this {head}", rf"\b[Tt]his {re.escape(head)}\b")
+        for head, owners in by_head.items()
+        if head not in persons
     ]
     # "The quarry operators' association": the body of those it names, said with its head.
     for head, owners in by_head.items():

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import ROOT
 
 from training.articles import ROOT as ARTICLES
-from training.articles import Article, agreement, article_units, load_articles, read_jsonl, validate
+from training.articles import (
+    Article,
+    agreement,
+    article_units,
+    article_windows,
+    load_articles,
+    read_jsonl,
+    validate,
+)
 
 
 def test_the_bundled_article_corpus_validates():
@@ -68,6 +77,17 @@ def test_article_windows_label_a_pair_only_where_its_evidence_lies(tmp_path):
         e.label == "neutral" for e in examples if (e.source, e.target) == ("Egypt", "Haftar")
     )
     assert [e.label for e in examples] == [lab for u in units for lab in u.labels]
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(0, [(0, 2), (2, 4), (3, 5)]), (1, [(0, 1), (1, 3), (3, 5)]), (2, [(0, 2), (2, 4), (3, 5)])],
+)
+def test_shifted_article_windows_cover_every_sentence(offset, expected):
+    sentences = [(10 * k, 10 * k + 9) for k in range(5)]
+    spans = article_windows(sentences, window=2, stride=None, offset=offset)
+    # (first sentence, one past the last) of each window
+    assert [(s // 10, e // 10 + 1) for s, e in spans] == expected
 
 
 def test_built_records_load_as_passages_with_evidence_sentences():

@@ -128,6 +128,38 @@ def test_article_neutral_windows_samples_only_windows_without_a_stance(
     assert not {data[i]["unit"] for i in epoch_rows(data, "marked", 0, 0.0)} & neutral
 
 
+def test_article_shift_reads_one_layout_of_the_windows_each_epoch(
+    tiny_config, tiny_encoder_dir, tmp_path
+):
+    from stance.modeling import StanceConfig, build_model
+    from training.data import epoch_rows, prepare_split
+
+    articles = tmp_path / "articles.jsonl"
+    lines = (ROOT / "data/articles/train.jsonl").read_text(encoding="utf-8").splitlines()
+    articles.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    config = tiny_config(Path("/nonexistent"), *SHORT, f"data.train_articles={articles}",
+                         "data.article_shift=true")  # fmt: skip
+    _, tokenizer = build_model(StanceConfig(encoder=str(tiny_encoder_dir), max_length=256))
+    split = prepare_split("train", str(ROOT / "data/corpus/train.jsonl"), config, tokenizer,
+                          Markers(), limit=10, training=True)  # fmt: skip
+    data = split.dataset
+    layout_of = dict(zip(data["unit"], data["layout"]))
+    assert set(layout_of.values()) == {
+        -1,
+        0,
+        1,
+        2,
+    }  # passages, then 3 layouts of 3-sentence windows
+    read = [
+        {data[i]["unit"] for i in epoch_rows(data, "marked", 0, 1.0, epoch)} for epoch in range(4)
+    ]
+    passages = {u for u, lay in layout_of.items() if lay == -1}
+    for epoch, units in enumerate(read):
+        assert passages <= units  # passages every epoch
+        assert {layout_of[u] for u in units - passages} == {epoch % 3}
+    assert read[3] == read[0]
+
+
 def test_a_typo_in_a_choice_field_fails_when_the_config_loads():
     with pytest.raises(
         ValueError,
@@ -212,3 +244,22 @@ def test_train_logs_each_epoch_line_once(tiny_encoder_dir, tmp_path, capsys):
         root.handlers[:] = saved
     captured = capsys.readouterr()
     assert (captured.out + captured.err).count("epoch 1: validation macro-F1") == 1
+
+
+def test_choose_reading_keeps_the_fitted_aggregator_when_the_learned_rule_wins(
+    tiny_classifier, monkeypatch
+):
+    import training.reading as reading
+    from stance.schema import ReadingSettings
+    from training.articles import read_jsonl
+
+    records = read_jsonl(ROOT / "data/articles/validation.jsonl")[:2]
+    perfect = {"precision": 1.0, "recall": 1.0, "f1": 1.0, "edges": 1, "correct": 1, "gold": 1}
+    monkeypatch.setattr(reading, "learned_out_of_fold",
+                        lambda *args, **kwargs: {0.4: dict(perfect)})  # fmt: skip
+    chosen, sweep = reading.choose_reading(tiny_classifier, records, [ReadingSettings(window=2)])
+    assert (chosen.rule, chosen.window) == ("learned", 2) and chosen.aggregator
+    assert chosen.aggregator["features"] and any(r["rule"] == "learned" for r in sweep)
+    # The saved reading builds a graph (the aggregator travels with it).
+    doc, probs = reading.score_split(tiny_classifier, records[:1], chosen)[0][0]
+    reading.build_graph(doc, probs, tiny_classifier.labels, chosen)

@@ -372,17 +372,41 @@ def statistics(passages: list[Passage], actor_counts: list[int]) -> dict[str, An
 # --- article windows as training units -------------------------------------------------
 
 
+def article_windows(
+    sentences: list[tuple[int, int]], window: int, stride: int | None, offset: int = 0
+) -> list[tuple[int, int]]:
+    """Character spans of the training windows of an article's ``sentences``.
+
+    Windows of ``window`` sentences start every ``stride`` sentences (``None``: windows
+    that do not overlap) from sentence ``offset``, the last full window always among them;
+    with ``offset`` > 0 the sentences before the first window are one shorter window, so
+    every sentence is read.
+    """
+    from stance.document import windows
+
+    spans = windows(sentences, window)
+    keep = list(range(offset, len(spans), stride or window))
+    if spans and (not keep or keep[-1] != len(spans) - 1):
+        keep.append(len(spans) - 1)  # the article's last sentences too
+    chosen = [spans[k] for k in keep]
+    if len(spans) > 1 and offset > 0:
+        chosen.insert(0, (sentences[0][0], sentences[min(offset, len(sentences)) - 1][1]))
+    return chosen
+
+
 def article_units(
     record: Mapping[str, Any],
     window: int,
     stride: int | None,
     first_row: int = 0,
     neutral: str = "neutral",
+    offset: int = 0,
 ) -> tuple[list[Any], list[Any]]:
     """The windows of a built article as labelled reading units, as ``analyze`` reads them.
 
-    A window of ``window`` sentences (every ``stride``-th one; ``None``: windows that do
-    not overlap) knows every actor mentioned inside it. A pair is labelled with its gold
+    A window of ``window`` sentences (every ``stride``-th one from sentence ``offset``;
+    ``None``: windows that do not overlap; see :func:`article_windows`) knows every actor
+    mentioned inside it. A pair is labelled with its gold
     edge only when a sentence of that edge's evidence lies inside the window, and neutral
     otherwise, so the model learns that co-mention is not stance.
 
@@ -390,7 +414,7 @@ def article_units(
         The directed examples (``StanceExample``) and units (``Group``), rows counted from
         ``first_row``.
     """
-    from stance.document import window_unit, windows
+    from stance.document import window_unit
     from stance.mentions import Mention
     from stance.schema import StanceExample
 
@@ -403,15 +427,9 @@ def article_units(
     gold = {
         (st["source"], st["target"]): (st["label"], set(st["evidence"])) for st in record["stances"]
     }
-    spans = windows(sentences, window)
-    step = stride or window
-    keep = list(range(0, len(spans), step))
-    if spans and keep[-1] != len(spans) - 1:
-        keep.append(len(spans) - 1)  # the article's last sentences too
     examples: list[Any] = []
     units: list[Any] = []
-    for k in keep:
-        start, end = spans[k]
+    for start, end in article_windows(sentences, window, stride, offset):
         unit = window_unit(text, mentions, start, end)
         if unit is None:
             continue

@@ -42,7 +42,11 @@ class DataSection:
     ``article_stride`` sentences (by default windows that do not overlap); see
     :func:`training.articles.article_units`. ``article_neutral_windows`` below 1 reads
     only that share of the article windows with no stance in them, drawn afresh each epoch
-    (cheaper epochs; every window with a stance is read every epoch). ``validation_articles`` makes training end by
+    (cheaper epochs; every window with a stance is read every epoch). ``article_shift``
+    moves the windows by one sentence each epoch (epoch ``e`` starts them at sentence
+    ``e mod article_window``, the sentences before it one shorter window), so that over
+    ``article_window`` epochs each sentence is read in every context a sliding window gives
+    it, at the cost of one layout per epoch. ``validation_articles`` makes training end by
     choosing how ``analyze`` reads an article (windows of each of ``reading_windows``
     sentences, or token chunks; the aggregation rule; the threshold) on those articles,
     saved in the model (:func:`training.reading.choose_reading`).
@@ -61,6 +65,7 @@ class DataSection:
     article_window: int = 3
     article_stride: int | None = None
     article_neutral_windows: float = 1.0
+    article_shift: bool = False
     validation_articles: str | None = None
     reading_windows: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
 

@@ -94,23 +94,37 @@ def stance_free(unit: Group, neutral: str) -> bool:
 
 
 def epoch_rows(
-    dataset: Any, other_actors: str, seed: int, neutral_windows: float = 1.0
+    dataset: Any, other_actors: str, seed: int, neutral_windows: float = 1.0, epoch: int = 0
 ) -> list[int]:
     """The rows one training epoch reads: each unit once, as ``other_actors`` says.
 
     ``marked`` reads every unit with all its actors known; ``unmarked`` reads a unit with
     more than two actors as one of its unordered pairs alone, drawn at random; ``mixed``
-    draws between the two with equal odds. ``neutral_windows`` below 1 reads only that
-    share of the article windows with no stance in them (rounded), drawn afresh each epoch
-    (the ``data.article_neutral_windows`` setting); every other unit is read every epoch.
+    draws between the two with equal odds. Where the article windows come in several
+    layouts (``data.article_shift``), epoch ``epoch`` reads layout ``epoch`` modulo their
+    number. ``neutral_windows`` below 1 reads only that share of the article windows
+    with no stance in them (rounded), drawn afresh each epoch (the
+    ``data.article_neutral_windows`` setting); every other unit is read every epoch.
     """
-    full = dataset["full"]
     units = dataset["unit"]
+    skipped: set[int] = set()
+    if "layout" in dataset.column_names:
+        layouts = dataset["layout"]
+        count = max(layouts, default=0) + 1
+        skipped = {u for u, lay in zip(units, layouts) if lay >= 0 and lay != epoch % count}
     if neutral_windows < 1.0 and "neutral_window" in dataset.column_names:
         draw = random.Random(f"neutral-windows-{seed}")
-        neutral = sorted({u for u, no_stance in zip(units, dataset["neutral_window"]) if no_stance})
-        skipped = set(draw.sample(neutral, len(neutral) - round(neutral_windows * len(neutral))))
-        return [row for row in epoch_rows(dataset, other_actors, seed) if units[row] not in skipped]
+        neutral = sorted({u for u, no_stance in zip(units, dataset["neutral_window"])
+                          if no_stance and u not in skipped})  # fmt: skip
+        skipped |= set(draw.sample(neutral, len(neutral) - round(neutral_windows * len(neutral))))
+    rows = _unit_rows(dataset, other_actors, seed)
+    return [row for row in rows if units[row] not in skipped] if skipped else rows
+
+
+def _unit_rows(dataset: Any, other_actors: str, seed: int) -> list[int]:
+    """Each unit's row for one epoch, as ``other_actors`` says (see :func:`epoch_rows`)."""
+    full = dataset["full"]
+    units = dataset["unit"]
     own: dict[int, int] = {}
     alone: dict[int, list[int]] = {}
     for row, (unit, is_full) in enumerate(zip(units, full)):
@@ -150,15 +164,20 @@ def prepare_split(
     """
     labels = LabelSet(tuple(config.data.labels), config.data.neutral)
     examples, units, errors = read_units(path, config, labels, limit)
+    layout = [-1] * len(units)  # a passage or example is read every epoch
     first_window = len(units)
-    if training and config.data.train_articles:
+    d = config.data
+    if training and d.train_articles:
         from training.articles import article_units, read_jsonl
 
-        for record in read_jsonl(Path(config.data.train_articles)):
-            more, windows = article_units(record, config.data.article_window,
-                                          config.data.article_stride, len(examples), labels.neutral)  # fmt: skip
-            examples += more
-            units += windows
+        shifts = d.article_window if d.article_shift else 1
+        for record in read_jsonl(Path(d.train_articles)):
+            for offset in range(shifts):
+                more, windows = article_units(record, d.article_window, d.article_stride,
+                                              len(examples), labels.neutral, offset)  # fmt: skip
+                examples += more
+                units += windows
+                layout += [offset] * len(windows)
     mode = config.model.mode
     passes: list[tuple[Group, int, bool]] = [
         (g, k, True) for k, unit in enumerate(units) for g in plan(unit, mode)
@@ -182,6 +201,7 @@ def prepare_split(
             "rows": [g.rows for g, _, _ in passes],
             "unit": [k for _, k, _ in passes],
             "full": [full for _, _, full in passes],
+            "layout": [layout[k] for _, k, _ in passes],
             # An article window with no stance in it: what data.article_neutral_windows samples.
             "neutral_window": [
                 k >= first_window and stance_free(units[k], labels.neutral) for _, k, _ in passes

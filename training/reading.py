@@ -198,10 +198,12 @@ def choose_reading(
             sweep.append({"candidate": index, "reading": name, "rule": "learned",
                           "threshold": threshold, **result, "seconds": seconds})  # fmt: skip
     best = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
-    chosen = replace(options[best["candidate"]], rule=best["rule"], threshold=best["threshold"])
-    if chosen.rule == "learned":
+    aggregator = None
+    if best["rule"] == "learned":
         x, y, _ = features_of(scored_by[best["candidate"]], records, labels)
-        chosen = replace(chosen, aggregator=fit_aggregator(x, y, labels))
+        aggregator = fit_aggregator(x, y, labels)
+    chosen = replace(options[best["candidate"]], rule=best["rule"], threshold=best["threshold"],
+                     aggregator=aggregator)  # fmt: skip
     return calibrate(chosen, scored_by[best["candidate"]], records, labels), sweep
 
 
