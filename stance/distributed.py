@@ -41,7 +41,22 @@ ROW = "__stance_row__"
 CHUNK = "__stance_chunk__"
 
 
-class RayPredictor:
+class RayWorker:
+    """What every per-worker callable holds: the model, loaded once per worker, and how to
+    read its input (the column mapping, the input's path and format for error messages)."""
+
+    def __init__(
+        self, model: str, columns: dict[str, str] | None, path: str, fmt: str, device: str | None
+    ) -> None:
+        from stance.classifier import StanceClassifier
+
+        self.classifier = StanceClassifier.from_pretrained(model, device=device)
+        self.columns = columns
+        self.path = path
+        self.fmt = fmt
+
+
+class RayPredictor(RayWorker):
     """The per-worker predictor: loads the model once, then predicts batch after batch."""
 
     def __init__(
@@ -53,13 +68,8 @@ class RayPredictor:
         fmt: str,
         device: str | None = None,
     ) -> None:
-        from stance.classifier import StanceClassifier
-
-        self.classifier = StanceClassifier.from_pretrained(model, device=device)
-        self.columns = columns
+        super().__init__(model, columns, path, fmt, device)
         self.batch_size = batch_size
-        self.path = path
-        self.fmt = fmt
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         import json
@@ -205,7 +215,7 @@ def predict_file_ray(
 # --- analysing an archive ------------------------------------------------------------------
 
 
-class RayAnalyzer:
+class RayAnalyzer(RayWorker):
     """The per-worker analyzer: loads the model once, then analyzes chunk after chunk of
     articles through :func:`stance.archive.analyze_records`, as the local engine does."""
 
@@ -219,14 +229,9 @@ class RayAnalyzer:
         fmt: str,
         device: str | None = None,
     ) -> None:
-        from stance.classifier import StanceClassifier
-
-        self.classifier = StanceClassifier.from_pretrained(model, device=device)
-        self.columns = columns
+        super().__init__(model, columns, path, fmt, device)
         self.actors = actors
         self.options = options
-        self.path = path
-        self.fmt = fmt
 
     def __call__(self, batch: Any) -> Any:
         import json
