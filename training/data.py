@@ -117,14 +117,12 @@ def epoch_rows(
         neutral = sorted({u for u, no_stance in zip(units, dataset["neutral_window"])
                           if no_stance and u not in skipped})  # fmt: skip
         skipped |= set(draw.sample(neutral, len(neutral) - round(neutral_windows * len(neutral))))
-    rows = _unit_rows(dataset, other_actors, seed)
+    rows = _unit_rows(units, dataset["full"], other_actors, seed)
     return [row for row in rows if units[row] not in skipped] if skipped else rows
 
 
-def _unit_rows(dataset: Any, other_actors: str, seed: int) -> list[int]:
+def _unit_rows(units: list[int], full: list[bool], other_actors: str, seed: int) -> list[int]:
     """Each unit's row for one epoch, as ``other_actors`` says (see :func:`epoch_rows`)."""
-    full = dataset["full"]
-    units = dataset["unit"]
     own: dict[int, int] = {}
     alone: dict[int, list[int]] = {}
     for row, (unit, is_full) in enumerate(zip(units, full)):

@@ -251,15 +251,19 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     # The rows of each epoch, known in advance (data.article_neutral_windows draws a fixed
     # number; data.article_shift's layouts differ by a window or so), so the schedule knows
     # its steps.
-    def rows_of(epoch: int) -> list[int]:
-        return epoch_rows(train_split.dataset, config.model.other_actors, t.seed + epoch,
-                          config.data.article_neutral_windows, epoch)  # fmt: skip
-
-    total_steps = t.max_steps or sum(
-        math.ceil(
-            math.ceil(len(rows_of(e)) / t.batch_size) // world / t.gradient_accumulation_steps
+    rows_of = [
+        epoch_rows(
+            train_split.dataset,
+            config.model.other_actors,
+            t.seed + e,
+            config.data.article_neutral_windows,
+            e,
         )
         for e in range(t.epochs)
+    ]
+    total_steps = t.max_steps or sum(
+        math.ceil(math.ceil(len(rows) / t.batch_size) // world / t.gradient_accumulation_steps)
+        for rows in rows_of
     )
     head_params = [p for n, p in model.named_parameters() if n.startswith("head.")]
     decay = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.ndim > 1]
@@ -294,7 +298,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         model.train()
         torch.manual_seed(t.seed + epoch)
         # Each epoch reads every unit once, as model.other_actors says (training/data.py).
-        chosen = rows_of(epoch)
+        chosen = rows_of[epoch]
         if t.length_grouping:
             grouped = length_grouped_batches(
                 [lengths[i] for i in chosen], t.batch_size, t.seed + epoch
