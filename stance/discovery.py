@@ -31,7 +31,16 @@ of the actors a reader would list. These are the rules it follows:
   in the House"), a court met only as where a case may go ("would appeal to the Supreme
   Court"), a well-known body met only as the modifier of its agents ("UN investigators
   said", not "UN-led talks"), a name in an adjective of association ("the
-  al-Qaeda-linked JNIM") and a section label ("BACKGROUND:") are left out too.
+  al-Qaeda-linked JNIM") and a section label ("BACKGROUND:") are left out too. So is a
+  well-known body met only in another body's description ("MINUSCA, the UN peacekeeping
+  mission", and then "the UN mission") or through its fact-finders ("UN investigators
+  said", a source). A dateline's place is a place even where the tagger missed it
+  ("SEOUL, July 24 —"); so are the area of a post ("the UN coordinator for Sudan"), the
+  place of its people ("the people of Kansas") and a destination ("flying to Brussels",
+  "cocaine bound for Europe"); a measure ("as much as Germany") is no side. A storm
+  named like a person is an event, under its short name too ("Hurricane Delphine ...
+  Delphine made landfall"); a party noun after a possessive names one member ("the
+  committee's top Democrat").
   The NER label, the words around the name (``place_nouns.txt``, ``locative_words.txt``)
   and the gazetteers decide. A capital used as a metonym for its government ("Ankara
   said") resolves to its country, or to the one government that the story seats there
@@ -231,6 +240,7 @@ class _Occurrence:
     linked: bool = False  # begins an adjective of association ("the al-Qaeda-linked JNIM")
     leads: bool = False  # begins an adjective of agency ("UN-led talks", "Iran-backed")
     cited: bool = False  # cited as the source of a fact ("according to the monitor ACLED")
+    describes: bool = False  # in another body's description ("MONUSCO, the UN mission")
 
     @property
     def agentive(self) -> bool:
@@ -346,6 +356,14 @@ def _role(span: Any, label: str) -> str:
             return "actor" if table and head.head.lower_ in state_nouns() else "place"
         if head.head.lower_ in place_nouns() and word in ("of", "from", "to", "toward", "towards"):
             return "place"
+        if label in _PLACE_LABELS and word == "for" and head.head.lower_ in role_words():
+            return "place"  # "the UN's coordinator for Sudan": the area of a post
+        if word == "of" and head.head.lower_ in _PEOPLE_OF:
+            return "place"  # "the people of Kansas", "citizens of Ituri"
+        if word in ("to", "for", "toward", "towards") and head.head.lower_ in _MOTION_WORDS:
+            return "place"  # "boat journeys to Malaysia", "cocaine bound for Europe"
+        if word in ("as", "than") and head.head.pos_ in ("ADJ", "ADV"):
+            return "other"  # "roughly as much as Germany": a measure, not a side
         return "object"
     if dep in ("compound", "nmod", "amod"):
         top = head
@@ -398,11 +416,12 @@ def _one_member(span: Any) -> bool:
     root = span.root
     if root.dep_ in ("amod", "compound"):
         return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in root.head.children)
+    # "the committee's top Democrat": a possessive before a singular noun as well.
     return (
         root.pos_ in ("NOUN", "PROPN")
         and not root.lower_.endswith("s")
         and root.dep_ not in ("nmod", "poss")
-        and any(c.dep_ == "det" for c in root.children)
+        and any(c.dep_ in ("det", "poss") for c in root.children)
     )
 
 
@@ -1027,6 +1046,20 @@ _KIND_NOUNS = frozenset(
 )  # fmt: skip
 # Who is "of" a town: "a former mayor of Angers", "residents of Erbil".
 _OF_PLACES = frozenset(("mayor", "mayors", "residents", "inhabitants", "townspeople"))
+# Who is "of" a place that may also act: "the people of Kansas" (a place there).
+_PEOPLE_OF = frozenset(("people", "peoples", "citizens", "voters", "residents", "inhabitants"))
+# Words of going somewhere, whose "to" or "for" names a destination, a place: "flying to
+# Brussels", "cocaine bound for Europe" (not "sent troops to Libya", which it receives).
+_MOTION_WORDS = frozenset(
+    ("go", "goes", "going", "went", "travel", "travels", "travelled", "traveled", "travelling",
+     "traveling", "fly", "flies", "flying", "flew", "flight", "flights", "journey", "journeys",
+     "trip", "trips", "bound", "onward", "route", "routes", "fled", "flee", "fleeing", "flees",
+     "shipped", "moved", "moving", "headed", "heading", "return", "returns", "returned")
+)  # fmt: skip
+# Who finds facts for a body: "UN investigators said" cites the UN as a source.
+_FACT_FINDERS = frozenset(
+    ("investigators", "investigator", "experts", "monitors", "inspectors", "researchers")
+)
 # Ships and aircraft, named like people: "the Çandarlı, a survey ship".
 _VESSELS = frozenset(
     ("ship", "ships", "vessel", "vessels", "boat", "boats", "tanker", "frigate", "destroyer",
@@ -1195,18 +1228,24 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             if label == "COLLECTIVE" and any(a < mention.start < b for a, b, _ in longer):
                 continue  # "West African leaders"
             named.append((mention, label))
-    for mention, label in named:
-        span = span_of(mention.start, mention.end)
+    spans = [(span_of(m.start, m.end), m, label) for m, label in named]
+    in_description = _described_nouns(
+        [span for span, _, label in spans if span is not None and label == "ORG"], entities
+    )
+    for span, mention, label in spans:
         if span is None:
             continue
         form, _ = _clean(mention.text, "ORG")
         role = owner_role(span, label)
-        found.append(occurrence(span, form, label, role=role, known=mention.actor))
+        o = occurrence(span, form, label, role=role, known=mention.actor)
+        o.describes = in_description.get(span.start, False)
+        found.append(o)
     taken = [m.span for m, _ in named]
 
     ends = {end - 1: doc[start:end] for start, end, _ in entities}
     starts = {start: doc[start:end] for start, end, _ in entities}
     labels = {(start, end): label for start, end, label in entities}
+    events: set[str] = set()  # the words of the names of events, hence not people
     for start, end, label in entities:
         ent = doc[start:end]
         if any(a < ent.end_char and ent.start_char < b for a, b in taken):
@@ -1240,11 +1279,15 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
         head = words[:cut]  # "European Convention on Human Rights"
         if (
             head
-            and label != "PERSON"
             and _acronym_key(form) is None
-            and (words[0] in _EVENT_FIRST or head[-1] in event_words())
+            and (words[0] in _EVENT_FIRST or (label != "PERSON" and head[-1] in event_words()))
         ):
-            continue  # "Hurricane Delphine", "the Paris Agreement": an event or a law
+            # "Hurricane Delphine" (tagged a person too), "the Paris Agreement": an event or
+            # a law, and so is the name it is later called by ("Delphine made landfall").
+            events.update(w for w in words[1:] if w not in function_words())
+            continue
+        if label == "PERSON" and key in events:
+            continue
         if (
             not any(c.isalpha() for c in form)
             or form == form.lower()
@@ -1256,13 +1299,7 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             continue  # "BACKGROUND: Ohio voters last raised the minimum wage"
         # "Representative Wade Honeycutt of Georgia", "a Republican from Roswell": a place.
         role = "place" if _origin(ent, label, labels) else owner_role(ent, label)
-        # A dateline ("WASHINGTON (Reuters) -", "APIA, Samoa, August 28 —") says where, not who.
-        line_before = text[: ent.start_char].rstrip(" \t")
-        if (
-            form.isupper()
-            and (not line_before or line_before.endswith("\n"))
-            and _DATELINE_END.match(text, ent.end_char) is not None
-        ) or any(a < ent.start_char < b for a, b in datelines):
+        if _in_dateline(text, ent.start_char, ent.end_char, datelines):
             role = "place"
         words = key.split()
         if (
@@ -1340,8 +1377,65 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
         key = name_key(mention.text)
         label = "NORP" if key in _demonyms() else "GPE"
         form, _ = _clean(mention.text, label)
-        found.append(occurrence(span, form, label))
+        # "SEOUL, July 24 —", "PORT SUDAN, August 14 —": untagged, still a dateline.
+        place = _in_dateline(text, span.start_char, span.end_char, datelines)
+        found.append(occurrence(span, form, label, role="place" if place else None))
     return found
+
+
+def _described_nouns(spans: list[Any], entities: list[tuple[int, int, str]]) -> dict[int, bool]:
+    """Which well-known bodies are met in the description of another organization of the
+    text: "MONUSCO, the UN peacekeeping mission", "the UN mission MINUSCA", "the UN
+    Special Committee on Decolonization"; and then also "the UN mission" or "UN committee"
+    anywhere else, since the text means that organization by them.
+
+    Returns ``span start token -> whether it is in such a description``.
+    """
+    organizations = [(a, b) for a, b, label in entities if label == "ORG"]
+    nouns: dict[int, tuple[str, bool]] = {}
+    for span in spans:
+        root = span.root
+        if root.dep_ not in _MODIFIER_DEPS:
+            continue
+        noun, token, other = None, root.head, False
+        # Up the nouns it modifies, to the other organization's name if it is one.
+        for _ in range(4):
+            inside = any(a <= token.i < b and not a <= span.start < b for a, b in organizations)
+            if inside:
+                other = True
+                break
+            if token.pos_ not in ("NOUN", "PROPN"):
+                break
+            noun = token
+            apposed = [c for c in token.children if c.dep_ == "appos"]
+            if token.dep_ == "appos":
+                apposed.append(token.head)
+            doc, edge = token.doc, token.left_edge.i
+            if edge >= 2 and doc[edge - 1].text == ",":
+                apposed.append(doc[edge - 2])  # the parser may miss "MINUSCA, the UN mission"
+            if token.i + 1 < len(doc):
+                apposed.append(doc[token.i + 1])  # "the UN mission MINUSCA"
+            if any(a <= t.i < b for t in apposed for a, b in organizations):
+                other = True
+                break
+            if token.dep_ not in _MODIFIER_DEPS or token.head is token:
+                break
+            token = token.head
+        if noun is not None:
+            nouns[span.start] = (noun.lower_, other)
+    words = {word for word, other in nouns.values() if other}
+    return {start: word in words for start, (word, _) in nouns.items()}
+
+
+def _in_dateline(text: str, start: int, end: int, datelines: list[tuple[int, int]]) -> bool:
+    """Whether ``text[start:end]`` is in a dateline ("WASHINGTON (Reuters) -", "APIA,
+    Samoa, August 28 —"), which says where the story was filed, not who acts."""
+    line_before = text[:start].rstrip(" \t")
+    return (
+        text[start:end].isupper()
+        and (not line_before or line_before.endswith("\n"))
+        and _DATELINE_END.match(text, end) is not None
+    ) or any(a < start < b for a, b in datelines)
 
 
 # --------------------------------------------------------------------------------------
@@ -1922,10 +2016,13 @@ def _in_passing(occurrences: list[_Occurrence]) -> bool:
     # only as the modifier of a thing (not of its officials or envoys, who act for it:
     # "UNHCR officials said", nor of one of its bodies: "the UN mission", "the African
     # Union Commission"; not "UN-led talks", which it leads).
+    # "MONUSCO, the UN peacekeeping mission": another body's description is not the UN;
+    # "UN investigators said" cites the UN as a source of facts, as "according to" does.
+    agents = (_KIND_NOUNS | state_nouns() | role_words() | organization_words()) - _FACT_FINDERS
     return all(
         o.known
         and o.dep in _MODIFIER_DEPS
-        and o.head_word not in _KIND_NOUNS | state_nouns() | role_words() | organization_words()
+        and (o.describes or o.head_word not in agents)
         and not o.leads
         for o in occurrences
     )
@@ -2088,12 +2185,17 @@ def _descriptions(text: str, clusters: list[_Cluster], names: dict[int, str]) ->
             governed = [c for c in clusters if mentions.get(id(c), 0) * 2 > total >= 3]
         dateline = _DATELINE.search(text)
         if not governed and dateline is not None:
-            # "MEKELLE, Ethiopia, March 14 —": the story's country is that of its dateline.
+            # "MEKELLE, Ethiopia, March 14 —", "THE HAGUE, Nov. 3 —": the story's country is
+            # that of its dateline (whose capital is a place, not an actor, of the text).
+            filed = {m.actor for m in find_mentions(dateline.group(), _all_countries()).mentions}
             governed = [
                 c
                 for c in clusters
                 if id(c) in names and c.kind == "country"
-                and any(dateline.start() <= o.start < dateline.end() for o in c.occurrences)
+                and (
+                    names[id(c)] in filed
+                    or any(dateline.start() <= o.start < dateline.end() for o in c.occurrences)
+                )
             ]  # fmt: skip
         if len(governed) == 1:
             by_head["government"] = governed

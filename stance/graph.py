@@ -62,7 +62,7 @@ class StanceEdge:
         score: The label's aggregated score (the module docstring's rule).
         scores: The probability of every label, neutral included, in the pass that gave
             ``label`` its highest probability.
-        evidence: The passes that show the edge, best first.
+        evidence: The passages that show the edge, best first (module docstring).
     """
 
     source: str
@@ -458,9 +458,13 @@ def aggregate(
         found = seen[(source, target)]
         shown = [(span, p) for span, p in found if p[k] >= settings.threshold]
         shown = shown or [max(found, key=lambda item: float(item[1][k]))]  # the best, at least
+        best: dict[tuple[int, int], float] = {}
+        for (s, e), p in shown:
+            span = reading.focus(s, e, source, target)
+            best[span] = max(best.get(span, 0.0), float(p[k]))
         evidence = sorted(
-            (Evidence(text[s:e], s, e, float(p[k])) for (s, e), p in shown),
-            key=lambda ev: -ev.score,
+            (Evidence(text[s:e], s, e, score) for (s, e), score in best.items()),
+            key=lambda ev: (-ev.score, ev.start),
         )
         edges.append(
             StanceEdge(

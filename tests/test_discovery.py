@@ -805,3 +805,53 @@ def test_in_a_short_passage_a_body_in_passing_may_be_an_actor() -> None:
     text = "Nicaragua filed a case against Germany at the International Court of Justice."
     assert "International Court of Justice" in discover_actors(text)
     assert "International Court of Justice" not in discover_actors(f"{text} {STORY}")
+
+
+# Where a name is not an actor: (the rule, the text, names that must be absent, names
+# that must be found). STORY after a text makes it an article, not a short passage.
+NOT_ACTORS = [
+    ("an untagged capital in a dateline is a place",
+     "BISHKEK, April 15 — A district court on Monday ordered the closure of Tunuk "
+     "Initiative. Aigerim Toktosunova, its director, said the group would appeal.",
+     {"Kyrgyzstan"}, set()),
+    ("the area of a post is a place",
+     '"The trucks are moving," said Ingrid Solheim, the World Food Programme\'s country '
+     "director for Sudan. The Rapid Support Forces denied blocking the convoy.",
+     {"Sudan"}, {"Rapid Support Forces"}),
+    ("the people of a place name a place",
+     'Governor Laura Kelly said the ruling "abandoned the people of Kansas." The Kansas '
+     "Supreme Court ordered the Legislature to raise school funding.",
+     {"Kansas"}, set()),
+    ("a well-known body in another body's description is not an actor",
+     "MINUSCA, the UN peacekeeping mission, condemned the attack. The UN mission said "
+     f"the 3R group was to blame. {STORY}",
+     {"United Nations"}, {"MINUSCA"}),
+    ("a well-known body met only through its investigators is a source",
+     "About 740,000 Rohingya fled in 2017 during a crackdown that UN investigators "
+     f"condemned. {STORY}",
+     {"United Nations"}, set()),
+    ("a storm named like a person is an event, under its short name too",
+     "Hurricane Delphine tore through Louisiana. Delphine made landfall near Cameron, and "
+     "Governor Beauregard Thibault accused FEMA of delays.",
+     {"Hurricane Delphine", "Delphine"}, {"Beauregard Thibault"}),
+    ("a party noun after a possessive is one member",
+     "The committee's top Democrat, Representative Alana Kealoha of Hawaii, said she "
+     "had concerns about the approval.",
+     {"Democrat", "Democrats"}, set()),
+    ("a destination is a place",
+     "Foreign Minister Gergely Vámos spoke to reporters before flying to Brussels. "
+     "Slovakia backed Hungary.",
+     {"Brussels", "European Union"}, {"Slovakia"}),
+    ("a measure of comparison is not an actor",
+     "Shipping emits roughly as much as Germany, the International Maritime Organization said.",
+     {"Germany"}, set()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "absent", "present"), [case[1:] for case in NOT_ACTORS], ids=[c[0] for c in NOT_ACTORS]
+)
+def test_names_that_are_not_actors_here(text: str, absent: set[str], present: set[str]) -> None:
+    names = set(discover_actors(text).names)
+    assert not absent & names
+    assert present <= names

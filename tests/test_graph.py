@@ -30,6 +30,29 @@ def test_sentences_and_windows():
         windows(sentences, 0)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        ARTICLE,
+        "Yes. Yes.  Yes.\n\nYes.",  # the same sentence again: each found after the one before
+        'Mr. Obama met Dr. Smith in the U.S. on Monday. He left at 5 p.m. and said: "No."',
+        "  Leading space. Trailing space.   ",
+        "",
+    ],
+)
+def test_sentence_spans_are_pysbds_own(text):
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    theirs = []
+    for s in segmenter.segment(text):
+        start = s.start + len(s.sent) - len(s.sent.lstrip())
+        end = s.end - (len(s.sent) - len(s.sent.rstrip()))
+        if end > start:
+            theirs.append((start, end))
+    assert split_sentences(text) == theirs
+
+
 def _reading() -> tuple[Reading, list[np.ndarray]]:
     text = "A hit B. B and A met. A praised C."
     groups = [Group(text[0:8], ["A", "B"], [((0, 1),), ((6, 7),)], [(0, 1), (1, 0)]),
@@ -60,6 +83,27 @@ def test_threshold_drops_weak_edges_and_their_weak_evidence():
     (edge,) = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.7))
     assert [(ev.start, ev.end) for ev in edge.evidence] == [(0, 8)]  # 0.6 < 0.7 is not evidence
     assert aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.85)) == ()
+
+
+def test_evidence_is_shown_as_the_sentences_that_name_both_actors():
+    from stance.mentions import Mention
+
+    text = "A spoke. B hit C. C left. A met C."
+    sentences = [(0, 8), (9, 17), (18, 25), (26, 34)]
+    mentions = tuple(Mention(n, i, i + 1, n) for i, n in enumerate(text) if n in "ABC")
+    # Two 3-sentence windows; both name B and C, in one sentence of each.
+    group = Group("", ["B", "C"], [((0, 1),), ((2, 3),)], [(0, 1), (1, 0)])
+    passes = [Pass(0, 25, group, ModelInput([], [])), Pass(9, 34, group, ModelInput([], []))]
+    reading = Reading(text, Actors.coerce(["A", "B", "C"]), MentionSearch(mentions), passes,
+                      sentences=sentences)  # fmt: skip
+    probs = [np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]),
+             np.array([[0.2, 0.1, 0.7], [0.9, 0.05, 0.05]])]  # fmt: skip
+    (edge,) = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.5))
+    # Both windows show "B hit C.": one piece of evidence, with the higher score.
+    assert [(ev.text, ev.score) for ev in edge.evidence] == [("B hit C.", pytest.approx(0.8))]
+    assert reading.focus(0, 34, "A", "C") == (26, 34)  # the shortest run: "A met C."
+    assert reading.focus(0, 17, "A", "C") == (0, 17)  # two sentences apart: both shown
+    assert reading.focus(3, 12, "A", "B") == (3, 12)  # cut to the pass
 
 
 def test_other_rules_score_a_pair_over_its_passes():
