@@ -50,11 +50,10 @@ def _segmenter() -> Any:
 def split_sentences(text: str) -> list[Span]:
     """Sentence spans ``(start, end)`` of ``text`` (pysbd), whitespace trimmed.
 
-    pysbd's own ``char_span`` search compiles a regular expression for every sentence,
-    which evicts its abbreviation patterns from ``re``'s cache: two thirds of its time
-    on an article. With ``clean=False`` every sentence is a stretch of the text, so it is
-    found with ``str.find`` from the end of the one before (the same spans on all 2,161
-    texts of ``data/``, in a third of the time).
+    pysbd's own ``char_span`` search compiles a regular expression for every sentence.
+    With ``clean=False`` every sentence is a stretch of the text, so it is found with
+    ``str.find`` from the end of the one before: the same spans on all 2,161 texts of
+    ``data/``, 10.7 ms an article against 12.8 (validation articles, 2 cores).
     """
     spans = []
     cursor = 0

@@ -97,7 +97,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 class Token(NamedTuple):
     """A word or punctuation token: its folded ``key`` and its offsets into the original text.
 
-    A named tuple, not a dataclass: an article has thousands, made in a third of the time.
+    A named tuple, not a dataclass: an article has thousands, and a tuple is cheaper to make.
     """
 
     key: str  # folded
