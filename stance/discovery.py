@@ -356,14 +356,14 @@ def _role(span: Any, label: str) -> str:
             return "actor" if table and head.head.lower_ in state_nouns() else "place"
         if head.head.lower_ in place_nouns() and word in ("of", "from", "to", "toward", "towards"):
             return "place"
-        if label in _PLACE_LABELS and word == "for" and head.head.lower_ in role_words():
-            return "place"  # "the UN's coordinator for Sudan": the area of a post
+        if label in _PLACE_LABELS and word == "for" and head.head.lower_ in _AREA_POSTS:
+            return "place"  # "the UN's coordinator for Sudan" (not "a spokesman for Russia")
         if word == "of" and head.head.lower_ in _PEOPLE_OF:
             return "place"  # "the people of Kansas", "citizens of Ituri"
         if word in ("to", "for", "toward", "towards") and head.head.lower_ in _MOTION_WORDS:
             return "place"  # "boat journeys to Malaysia", "cocaine bound for Europe"
-        if word in ("as", "than") and head.head.pos_ in ("ADJ", "ADV"):
-            return "other"  # "roughly as much as Germany": a measure, not a side
+        if word in ("as", "than") and head.head.lower_ in ("much", "many"):
+            return "other"  # "roughly as much as Germany" (not "more dangerous than Russia")
         return "object"
     if dep in ("compound", "nmod", "amod"):
         top = head
@@ -1049,12 +1049,19 @@ _OF_PLACES = frozenset(("mayor", "mayors", "residents", "inhabitants", "townspeo
 # Who is "of" a place that may also act: "the people of Kansas" (a place there).
 _PEOPLE_OF = frozenset(("people", "peoples", "citizens", "voters", "residents", "inhabitants"))
 # Words of going somewhere, whose "to" or "for" names a destination, a place: "flying to
-# Brussels", "cocaine bound for Europe" (not "sent troops to Libya", which it receives).
+# Brussels", "boat journeys to Malaysia"; not words of sending, whose "to" receives ("sent
+# troops to Libya", "shipped missiles to Ukraine", "ships bound for Israel").
 _MOTION_WORDS = frozenset(
     ("go", "goes", "going", "went", "travel", "travels", "travelled", "traveled", "travelling",
      "traveling", "fly", "flies", "flying", "flew", "flight", "flights", "journey", "journeys",
-     "trip", "trips", "bound", "onward", "route", "routes", "fled", "flee", "fleeing", "flees",
-     "shipped", "moved", "moving", "headed", "heading", "return", "returns", "returned")
+     "trip", "trips", "onward", "route", "routes", "fled", "flee", "fleeing", "flees",
+     "headed", "heading")
+)  # fmt: skip
+# Posts over an area, whose "for" names a place: "the UN coordinator for Sudan"; not those
+# who speak or act for a side ("a spokesman for Russia", "the chief negotiator for Ukraine").
+_AREA_POSTS = frozenset(
+    ("coordinator", "coordinators", "envoy", "envoys", "director", "directors",
+     "representative", "representatives", "rapporteur", "rapporteurs", "commissioner")
 )  # fmt: skip
 # Who finds facts for a body: "UN investigators said" cites the UN as a source.
 _FACT_FINDERS = frozenset(
@@ -1230,7 +1237,8 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
             named.append((mention, label))
     spans = [(span_of(m.start, m.end), m, label) for m, label in named]
     in_description = _described_nouns(
-        [span for span, _, label in spans if span is not None and label == "ORG"], entities
+        [(span, m.actor) for span, m, label in spans if span is not None and label == "ORG"],
+        entities,
     )
     for span, mention, label in spans:
         if span is None:
@@ -1383,17 +1391,23 @@ def _doc_occurrences(doc: Any, offset: int) -> list[_Occurrence]:
     return found
 
 
-def _described_nouns(spans: list[Any], entities: list[tuple[int, int, str]]) -> dict[int, bool]:
+def _described_nouns(
+    spans: list[tuple[Any, str]], entities: list[tuple[int, int, str]]
+) -> dict[int, bool]:
     """Which well-known bodies are met in the description of another organization of the
     text: "MONUSCO, the UN peacekeeping mission", "the UN mission MINUSCA", "the UN
-    Special Committee on Decolonization"; and then also "the UN mission" or "UN committee"
-    anywhere else, since the text means that organization by them.
+    Special Committee on Decolonization"; and then also the same body with the same noun
+    anywhere else ("the UN mission", not "the African Union mission"), since the text
+    means that organization by them.
+
+    Args:
+        spans: Each mention of a well-known body, with the body's name.
 
     Returns ``span start token -> whether it is in such a description``.
     """
     organizations = [(a, b) for a, b, label in entities if label == "ORG"]
-    nouns: dict[int, tuple[str, bool]] = {}
-    for span in spans:
+    nouns: dict[int, tuple[tuple[str, str], bool]] = {}
+    for span, body in spans:
         root = span.root
         if root.dep_ not in _MODIFIER_DEPS:
             continue
@@ -1422,9 +1436,9 @@ def _described_nouns(spans: list[Any], entities: list[tuple[int, int, str]]) -> 
                 break
             token = token.head
         if noun is not None:
-            nouns[span.start] = (noun.lower_, other)
-    words = {word for word, other in nouns.values() if other}
-    return {start: word in words for start, (word, _) in nouns.items()}
+            nouns[span.start] = ((body, noun.lower_), other)
+    described = {key for key, other in nouns.values() if other}
+    return {start: key in described for start, (key, _) in nouns.items()}
 
 
 def _in_dateline(text: str, start: int, end: int, datelines: list[tuple[int, int]]) -> bool:

@@ -120,18 +120,18 @@ class Reading:
         ``source`` and ``target`` (the earliest of the shortest), cut to the pass: where an
         edge's evidence is shown. The whole span when no run does (no sentences known)."""
         parts = [(max(a, start), min(b, end)) for a, b in self.sentences if a < end and b > start]
-        who = [
-            {m.actor for m in self.mentions.mentions if m.start >= a and m.end <= b}
-            for a, b in parts
-        ]
+        inside = [m for m in self.mentions.mentions if m.start >= start and m.end <= end]
+        both = {source, target}
         best: Span = (start, end)
         for i in range(len(parts)):
-            seen: set[str] = set()
             for j in range(i, len(parts)):
-                seen |= who[j]
-                if {source, target} <= seen:
-                    if parts[j][1] - parts[i][0] < best[1] - best[0]:
-                        best = (parts[i][0], parts[j][1])
+                a, b = parts[i][0], parts[j][1]
+                if b - a >= best[1] - best[0]:
+                    break
+                # A mention, not its sentence, must lie in the run: pysbd may split a
+                # name ("General Motors Co. Inc.").
+                if both <= {m.actor for m in inside if m.start >= a and m.end <= b}:
+                    best = (a, b)
                     break
         return best
 

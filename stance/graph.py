@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -198,8 +198,9 @@ class StanceGraph:
         edges = []
         for (source, target), group in grouped.items():
             best = max(group, key=lambda e: e.score)
-            evidence = tuple(sorted((ev for e in group if e.label == best.label for ev in e.evidence),
-                                    key=lambda ev: -ev.score))  # fmt: skip
+            evidence = merge_evidence(
+                ev for e in group if e.label == best.label for ev in e.evidence
+            )
             edges.append(StanceEdge(source, target, best.label, best.score, best.scores, evidence))
         counts: dict[str, int] = {}
         spans: dict[str, list[tuple[int, int]]] = {}
@@ -431,6 +432,16 @@ def calibrated(
     }
 
 
+def merge_evidence(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """One piece of evidence per stretch of text, with its highest score, best first."""
+    best: dict[tuple[int, int, str], Evidence] = {}
+    for ev in evidence:
+        key = (ev.start, ev.end, ev.text)
+        if key not in best or ev.score > best[key].score:
+            best[key] = ev
+    return tuple(sorted(best.values(), key=lambda ev: (-ev.score, ev.start)))
+
+
 def aggregate(
     reading: Reading,
     probs: Sequence[np.ndarray],
@@ -458,13 +469,9 @@ def aggregate(
         found = seen[(source, target)]
         shown = [(span, p) for span, p in found if p[k] >= settings.threshold]
         shown = shown or [max(found, key=lambda item: float(item[1][k]))]  # the best, at least
-        best: dict[tuple[int, int], float] = {}
-        for (s, e), p in shown:
-            span = reading.focus(s, e, source, target)
-            best[span] = max(best.get(span, 0.0), float(p[k]))
-        evidence = sorted(
-            (Evidence(text[s:e], s, e, score) for (s, e), score in best.items()),
-            key=lambda ev: (-ev.score, ev.start),
+        focused = (reading.focus(s, e, source, target) for (s, e), _ in shown)
+        evidence = merge_evidence(
+            Evidence(text[a:b], a, b, float(p[k])) for (a, b), (_, p) in zip(focused, shown)
         )
         edges.append(
             StanceEdge(

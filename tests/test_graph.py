@@ -106,6 +106,18 @@ def test_evidence_is_shown_as_the_sentences_that_name_both_actors():
     assert reading.focus(3, 12, "A", "B") == (3, 12)  # cut to the pass
 
 
+def test_evidence_holds_a_name_that_the_sentence_splitter_cut():
+    from stance.mentions import find_mentions
+
+    text = "Toyota sued General Motors Co. Inc. on Monday. GM said nothing."
+    search = find_mentions(text, {"Toyota": [], "GM": ["General Motors Co. Inc."]})
+    reading = Reading(text, Actors.coerce(["Toyota", "GM"]), search,
+                      sentences=split_sentences(text))  # fmt: skip
+    assert text[slice(*reading.focus(0, len(text), "Toyota", "GM"))] == (
+        "Toyota sued General Motors Co. Inc. on Monday."
+    )
+
+
 def test_other_rules_score_a_pair_over_its_passes():
     reading, probs = _reading()
     (noisy,) = aggregate(reading, probs, LabelSet(), ReadingSettings(rule="noisy_or"))

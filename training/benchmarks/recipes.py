@@ -88,11 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.parse_args(argv)
-    recorded = {}
+    recorded = {}  # (overrides, run directory) -> its recorded result
     if RECORDED.exists():
-        for result in json.loads(RECORDED.read_text())["results"].values():
-            for run in result["runs"]:
-                recorded[run["run"]] = {k: v for k, v in run.items() if k != "recorded"}
+        try:
+            for result in json.loads(RECORDED.read_text())["results"].values():
+                for run in result["runs"]:
+                    key = (result["overrides"], run["run"])
+                    recorded[key] = {k: v for k, v in run.items() if k != "recorded"}
+        except (ValueError, KeyError) as err:
+            raise SystemExit(
+                f"{RECORDED} is not a recipes record ({err!r}); restore it "
+                "from git, or delete it to read only the runs here."
+            ) from None
     results: dict[str, Any] = {}
     rows = []
     for name, (overrides, directories) in RECIPES.items():
@@ -100,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         for directory in directories:
             run = Path(directory)
             found = read_run(run)
-            if found is None and directory in recorded:
-                runs.append(recorded[directory] | {"recorded": True})
+            unread = found is None or found.get("unfinished")
+            if unread and (overrides, directory) in recorded:  # the same recipe, run before
+                runs.append(recorded[(overrides, directory)] | {"recorded": True})
             elif found is None or found.get("unfinished"):
                 rows.append([name, directory, "not run" if found is None else "unfinished",
                              "", "", ""])  # fmt: skip
