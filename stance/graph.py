@@ -469,10 +469,11 @@ def aggregate(
         found = seen[(source, target)]
         shown = [(span, p) for span, p in found if p[k] >= settings.threshold]
         shown = shown or [max(found, key=lambda item: float(item[1][k]))]  # the best, at least
-        focused = (reading.focus(s, e, source, target) for (s, e), _ in shown)
-        evidence = merge_evidence(
-            Evidence(text[a:b], a, b, float(p[k])) for (a, b), (_, p) in zip(focused, shown)
-        )
+        pieces = []
+        for (s, e), p in shown:
+            a, b = reading.focus(s, e, source, target)
+            pieces.append(Evidence(text[a:b], a, b, float(p[k])))
+        evidence = merge_evidence(pieces)
         edges.append(
             StanceEdge(
                 source,

@@ -107,13 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         for directory in directories:
             run = Path(directory)
             found = read_run(run)
-            unread = found is None or found.get("unfinished")
-            if unread and (overrides, directory) in recorded:  # the same recipe, run before
-                runs.append(recorded[(overrides, directory)] | {"recorded": True})
-            elif found is None or found.get("unfinished"):
-                rows.append([name, directory, "not run" if found is None else "unfinished",
-                             "", "", ""])  # fmt: skip
-                continue
+            if found is None or found.get("unfinished"):
+                if (overrides, directory) not in recorded:
+                    rows.append([name, directory, "not run" if found is None else "unfinished",
+                                 "", "", ""])  # fmt: skip
+                    continue
+                runs.append(recorded[(overrides, directory)] | {"recorded": True})  # run before
             else:
                 epochs = found["epochs_run"]
                 runs.append({

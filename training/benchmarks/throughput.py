@@ -124,10 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         (f"the model's reading: {describe(clf.config.reading)}", clf, clf.config.reading),
         (f"old reading: {describe(OLD)}", clf, OLD),
     ]
-    # Each token read about once: the model's windows sliding by their own size, with the
-    # rule and threshold chosen for them on the validation articles.
-    once, _ = choose_reading(clf, valid, [replace(clf.config.reading, stride=clf.config.reading.window,
-                                                  calibration=None, aggregator=None)])  # fmt: skip
+
+    def sliding(stride: int) -> ReadingSettings:
+        """The model's windows at ``stride``, rule and threshold chosen on validation."""
+        fresh = replace(clf.config.reading, stride=stride, calibration=None, aggregator=None)
+        return choose_reading(clf, valid, [fresh])[0]
+
+    # Each token read about once: the model's windows sliding by their own size.
+    window = clf.config.reading.window
+    once = sliding(window)
     options.append(
         (f"windows sliding by their size: {describe(once)}, stride {once.stride}", clf, once)
     )
@@ -139,12 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         options.append(
             ("the model's reading, int8 dynamic quantisation", clf.quantized(), clf.config.reading)
         )
-    window = clf.config.reading.window
     if not clf.config.reading.chunk_tokens and window > 2:
         # Between the two: windows that share one sentence with the next, so every two
         # adjacent sentences are still read together (last, so the indices above hold).
-        overlap, _ = choose_reading(clf, valid, [replace(clf.config.reading, stride=window - 1,
-                                                         calibration=None, aggregator=None)])  # fmt: skip
+        overlap = sliding(window - 1)
         name = f"windows sliding by all but one sentence: {describe(overlap)}, stride {window - 1}"
         options.append((name, clf, overlap))
     probe = clf.predict(SPEECH, "Turkey", "Haftar")
