@@ -46,11 +46,17 @@ class RayWorker:
     read its input (the column mapping, the input's path and format for error messages)."""
 
     def __init__(
-        self, model: str, columns: dict[str, str] | None, path: str, fmt: str, device: str | None
+        self,
+        model: str,
+        columns: dict[str, str] | None,
+        path: str,
+        fmt: str,
+        device: str | None,
+        int8: bool | None = None,
     ) -> None:
         from stance.classifier import StanceClassifier
 
-        self.classifier = StanceClassifier.from_pretrained(model, device=device)
+        self.classifier = StanceClassifier.from_pretrained(model, device=device, int8=int8)
         self.columns = columns
         self.path = path
         self.fmt = fmt
@@ -67,8 +73,9 @@ class RayPredictor(RayWorker):
         path: str,
         fmt: str,
         device: str | None = None,
+        int8: bool | None = None,
     ) -> None:
-        super().__init__(model, columns, path, fmt, device)
+        super().__init__(model, columns, path, fmt, device, int8)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -142,6 +149,7 @@ def predict_file_ray(
     address: str | None = None,
     columns: dict[str, str] | None = None,
     device: str | None = None,
+    int8: bool | None = None,
     overwrite: bool = False,
 ) -> int:
     """Predict every row of ``input_path`` with a Ray actor pool; returns the rows written.
@@ -156,6 +164,8 @@ def predict_file_ray(
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
         device: Where each worker runs the model (``cpu``, ``cuda``); by default CUDA
             where the worker has it.
+        int8: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`; by
+            default as the model was saved (int8 on a CPU worker when its config says so).
         overwrite: Replace an existing output; without it an existing output is refused,
             as the local engine refuses it.
 
@@ -185,7 +195,15 @@ def predict_file_ray(
         data.groupby(CHUNK)
         .map_groups(
             RayPredictor,
-            fn_constructor_args=(str(model), columns, batch_size, str(input_path), fmt, device),
+            fn_constructor_args=(
+                str(model),
+                columns,
+                batch_size,
+                str(input_path),
+                fmt,
+                device,
+                int8,
+            ),
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=pool),
             num_gpus=1 if gpus and device != "cpu" else 0,
@@ -228,8 +246,9 @@ class RayAnalyzer(RayWorker):
         path: str,
         fmt: str,
         device: str | None = None,
+        int8: bool | None = None,
     ) -> None:
-        super().__init__(model, columns, path, fmt, device)
+        super().__init__(model, columns, path, fmt, device, int8)
         self.actors = actors
         self.options = options
 
@@ -296,6 +315,7 @@ def analyze_file_ray(
     workers: int | None = None,
     address: str | None = None,
     device: str | None = None,
+    int8: bool | None = None,
     overwrite: bool = False,
 ) -> int:
     """Analyze every article of ``input_path`` with a Ray actor pool; returns the articles.
@@ -318,6 +338,8 @@ def analyze_file_ray(
         workers: Actors in the pool; by default one per GPU, or all CPUs but one.
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
         device: Where each worker runs the model; by default CUDA where it has it.
+        int8: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`; by
+            default as the model was saved (int8 on a CPU worker when its config says so).
         overwrite: Replace an existing output (the Ray engine does not resume).
 
     Returns:
@@ -377,6 +399,7 @@ def analyze_file_ray(
                 str(input_path),
                 fmt,
                 device,
+                int8,
             ),
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=pool),

@@ -234,6 +234,16 @@ def test_ray_engine_gives_the_local_engine_s_files(local_ray, tiny_classifier, t
     assert mine.schema == theirs.schema and mine.to_pylist() == theirs.to_pylist()
     assert mine.num_rows > 0
 
+    # A model saved to run in int8 on a CPU does so on Ray workers too, with the same file.
+    config = model / "stance_config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "int8": True}))
+    quantised = StanceClassifier.from_pretrained(model, device="cpu")
+    assert quantised.int8
+    analyze_file(quantised, source, tmp_path / "local8.jsonl", progress=False, **kwargs)
+    analyze_file_ray(str(model), str(source), tmp_path / "ray8.jsonl", device="cpu", **kwargs)
+    local8 = (tmp_path / "local8.jsonl").read_bytes()
+    assert local8 == (tmp_path / "ray8.jsonl").read_bytes() and local8 != local
+
 
 @pytest.fixture
 def local_ray():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -258,3 +260,17 @@ def test_int8_quantisation_keeps_the_predictions_close(tiny_classifier, tmp_path
     assert max(abs(close.scores[k] - exact.scores[k]) for k in exact.scores) < 0.05
     with pytest.raises(ValueError, match="CPU only"):
         StanceClassifier.from_pretrained(directory, device="meta", int8=True)
+    # One scale per output channel of each weight matrix.
+    linear = next(m for m in int8.model.modules() if hasattr(m, "weight") and callable(m.weight))
+    assert linear.weight().qscheme() == torch.per_channel_affine
+    with pytest.raises(ValueError, match="int8=False"):
+        int8.save_pretrained(tmp_path / "again")
+
+
+def test_a_model_saved_to_run_in_int8_loads_in_int8_unless_told_not_to(tiny_classifier, tmp_path):
+    directory = tiny_classifier.save_pretrained(tmp_path / "model")
+    assert not StanceClassifier.from_pretrained(directory, device="cpu").int8
+    config = directory / "stance_config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "int8": True}))
+    assert StanceClassifier.from_pretrained(directory, device="cpu").int8
+    assert not StanceClassifier.from_pretrained(directory, device="cpu", int8=False).int8
