@@ -5,21 +5,26 @@
 On a fixed set of our articles (the article corpus's test split, gold actor lists), it
 times in one run:
 
-* the raw encoder forward over each article's tokens, each token once (the article cut
-  into pieces of at most the model's maximum length, batched as ``analyze`` batches):
-  the arithmetic limit of any reading;
+* the raw float32 encoder forward over each article's tokens, each token once (the
+  article cut into pieces of at most the model's maximum length, batched as ``analyze``
+  batches): the arithmetic limit of any float32 reading;
 * ``analyze`` (mention finding, reading, scoring, aggregation) under each option: the
-  model's own reading; the old reading (3-sentence windows sliding by one sentence); the
-  model's windows sliding by their own size, so that each token is read about once (rule
-  and threshold chosen for it on the validation articles); the model with every
-  attention layer eager (as context pooling used to force); int8 dynamic quantisation
-  of the linear layers (CPU only); and windows sliding by all but one sentence (each
-  token read about 1.5 times by 3-sentence windows, every two adjacent sentences still
-  read together; rule and threshold chosen on validation). The edge F1 on the validation articles
-  stands beside the options that change what is read or how exactly it is computed.
+  model as it loads (int8 on a CPU when its config says so, as training chooses on
+  validation articles) with its own reading; the old reading (3-sentence windows sliding
+  by one sentence, float32); the model's windows sliding by their own size, so that each
+  token is read about once (rule and threshold chosen for it on the validation articles);
+  float32 with every attention layer eager (as context pooling used to force); the other
+  precision (float32 when the model loads in int8, int8 per channel when it does not);
+  int8 with one scale per weight matrix, torch's default and this library's before; and
+  windows sliding by all but one sentence (each token read about 1.5 times by 3-sentence
+  windows, every two adjacent sentences still read together; rule and threshold chosen
+  on validation). The edge F1 on the validation articles stands beside the options that
+  change what is read or how exactly it is computed.
 
 Each option also gives the tokens its reading passes to the encoder (markers included)
-per article token: the ratio below can hardly exceed its inverse.
+per article token: a float32 reading's ratio below can hardly exceed its inverse; an int8
+one can, since the raw encoder it is set beside is float32 (the issue's measure: the
+encoder's float32 arithmetic limit on this machine).
 
 The ratio is ``analyze``'s tokens/s (each article token counted once) over the raw
 encoder's; machines vary up to 2x from day to day, the ratio much less. The raw encoder
