@@ -124,7 +124,7 @@ class StanceClassifier:
         """A copy whose linear layers run in int8 (PyTorch dynamic quantisation, CPU only).
 
         Weights are quantised per output channel, activations per batch. On two CPU cores
-        it reads an article about 2.4 times as fast; what it costs the default model
+        it reads an article about 2.6 times as fast; what it costs the default model
         (0.2 points of validation-article edge F1 per channel, 1.1 per tensor), and what
         it gains, ``python -m training.benchmarks.throughput`` reports. A quantised copy
         cannot be saved: load the model with ``int8=False`` to save it.
