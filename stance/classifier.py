@@ -41,6 +41,32 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
+PRECISIONS = ("float32", "bfloat16", "int8")
+
+
+def default_precision(device: torch.device) -> str:
+    """How a model loaded without ``precision`` computes on ``device``.
+
+    ``$STANCE_PRECISION`` when set (one setting for every worker of a cluster whose machines
+    differ, so that all compute alike; int8 only on a CPU); else ``bfloat16`` on a CPU with native bfloat16
+    arithmetic (AVX512-BF16 or AMX), where it reads an article about twice as fast as
+    ``float32`` with the same validation edge F1 (``python -m training.benchmarks.throughput``);
+    else ``float32``, GPUs included.
+    """
+    chosen = os.environ.get("STANCE_PRECISION")
+    if chosen:
+        if chosen not in PRECISIONS:
+            raise ValueError(f"STANCE_PRECISION={chosen!r}: expected one of {PRECISIONS}.")
+        return "float32" if chosen == "int8" and device.type != "cpu" else chosen
+    if device.type != "cpu":
+        return "float32"
+    cpu = torch.cpu
+    native = [
+        getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    ]
+    return "bfloat16" if any(check is not None and check() for check in native) else "float32"
+
+
 def with_spans(example: StanceExample) -> StanceExample:
     """Fill in the source and target spans of an example that gives none.
 
@@ -74,14 +100,21 @@ class StanceClassifier:
         model: The :class:`~stance.modeling.StanceModel`.
         tokenizer: Its tokenizer, which knows the marker tokens.
         device: Where to run; CUDA when present by default.
+        bfloat16: Run the forward passes under bfloat16 autocast (see ``precision`` in
+            :meth:`from_pretrained`).
     """
 
     def __init__(
-        self, model: StanceModel, tokenizer: Any, device: str | torch.device | None = None
+        self,
+        model: StanceModel,
+        tokenizer: Any,
+        device: str | torch.device | None = None,
+        bfloat16: bool = False,
     ) -> None:
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
+        self.bfloat16 = bfloat16
 
     @property
     def config(self) -> StanceConfig:
@@ -96,38 +129,49 @@ class StanceClassifier:
         cls,
         directory: str | os.PathLike[str],
         device: str | torch.device | None = None,
-        int8: bool | None = None,
+        precision: str | None = None,
+        int8: bool = False,
     ) -> StanceClassifier:
         """Load a model saved with :meth:`save_pretrained` (or by ``stance train``).
 
         Args:
-            int8: Run the linear layers in int8 (CPU only; see :meth:`quantized`).
-                ``None``: as the model says (``int8`` in its config, which training
-                sets when int8 costs its validation articles less than 0.01 edge F1),
-                on a CPU; ``False``: float32 everywhere.
+            precision: How inference computes: ``float32``; ``bfloat16`` (autocast, for
+                CPUs with native bfloat16 arithmetic, AVX512-BF16 or AMX); or ``int8``
+                (the linear layers quantised, CPU only; see :meth:`quantized`). By
+                default (:func:`default_precision`) ``bfloat16`` on a CPU that has it,
+                else ``float32``.
+            int8: The same as ``precision="int8"``.
         """
         device = torch.device(device) if device is not None else default_device()
-        if int8 and device.type != "cpu":
+        precision = "int8" if int8 else precision or default_precision(device)
+        if precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
+        if precision == "int8" and device.type != "cpu":
             raise ValueError(f"int8 quantisation runs on the CPU only, not on {device}.")
         model, tokenizer = load_model(directory, device)
-        classifier = cls(model, tokenizer, device)
-        if int8 is None:
-            int8 = model.config.int8 and device.type == "cpu"
-        return classifier.quantized() if int8 else classifier
+        classifier = cls(model, tokenizer, device, bfloat16=precision == "bfloat16")
+        return classifier.quantized() if precision == "int8" else classifier
 
     @property
     def int8(self) -> bool:
         """Whether the linear layers run in int8 (see :meth:`quantized`)."""
         return not any(type(m) is torch.nn.Linear for m in self.model.modules())
 
+    @property
+    def precision(self) -> str:
+        """``int8``, ``bfloat16`` or ``float32``: how inference computes."""
+        return "int8" if self.int8 else "bfloat16" if self.bfloat16 else "float32"
+
     def quantized(self) -> StanceClassifier:
         """A copy whose linear layers run in int8 (PyTorch dynamic quantisation, CPU only).
 
-        Weights are quantised per output channel, activations per batch. On two CPU cores
-        it reads an article about 2.6 times as fast; what it costs the default model
-        (0.2 points of validation-article edge F1 per channel, 1.1 per tensor), and what
-        it gains, ``python -m training.benchmarks.throughput`` reports. A quantised copy
-        cannot be saved: load the model with ``int8=False`` to save it.
+        Weights are quantised per output channel, activations per batch (so a score moves
+        a little with the other texts of its batch). On two CPU cores it reads an article
+        about 2.6 times as fast as float32; it costs the default recipe's validation-article
+        edge F1 0.2 and 1.2 points on two runs that agree in float32 (one scale per weight
+        matrix cost the first 1.1), as ``python -m training.benchmarks.throughput``
+        reports for the default model; so it is an option, and ``bfloat16`` the CPU
+        default. A quantised copy cannot be saved: load the model in float32 to save it.
         """
         import copy
         import warnings
@@ -146,7 +190,7 @@ class StanceClassifier:
         if self.int8:
             raise ValueError(
                 "This classifier runs in int8 and keeps no float32 weights to save; load it "
-                "with StanceClassifier.from_pretrained(directory, int8=False) to save it."
+                "with StanceClassifier.from_pretrained(directory, precision='float32') to save it."
             )
         return save_model(self.model, self.tokenizer, directory)
 
@@ -184,7 +228,8 @@ class StanceClassifier:
                 continue
             batch = collate([inputs[i] for i in chunk], [pairs[i] for i in chunk], pad)
             batch = {k: v.to(self.device) for k, v in batch.items()}
-            logits = self.model(**batch)
+            with torch.autocast(self.device.type, torch.bfloat16, enabled=self.bfloat16):
+                logits = self.model(**batch)
             probs = torch.softmax(logits.float() / temperature, dim=-1).cpu().numpy()
             cursor = 0
             for i in chunk:

@@ -23,8 +23,15 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-INT8_HELP = ("Run the linear layers in int8 (CPU; --no-int8: float32). Default: as the model "
-             "was saved; the default model runs in int8 on a CPU, chosen on validation.")  # fmt: skip
+PRECISION_HELP = ("How inference computes: float32, bfloat16, or int8 (linear layers quantised, "
+                  "CPU only). Default: bfloat16 on a CPU with native bfloat16 (AVX512-BF16 "
+                  "or AMX), else float32.")  # fmt: skip
+
+
+def add_precision(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--precision", choices=["float32", "bfloat16", "int8"], help=PRECISION_HELP)
+    parser.add_argument("--int8", dest="precision", action="store_const", const="int8",
+                        help="The same as --precision int8.")  # fmt: skip
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -45,7 +52,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     text = Path(args.article).read_text(encoding="utf-8")
     actors = Actors.load(args.actors) if args.actors else None
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, precision=args.precision)
     graph = clf.analyze(
         text,
         actors,
@@ -95,7 +102,7 @@ def _analyze_archive(args: argparse.Namespace) -> int:
         if args.resume:
             raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
         articles = analyze_file_ray(args.model, args.input, args.output, address=args.address,
-                                    device=args.device, int8=args.int8, overwrite=args.overwrite,
+                                    device=args.device, precision=args.precision, overwrite=args.overwrite,
                                     **options)  # fmt: skip
         print(f"{articles} articles analyzed into {args.output} (status: "
               f"{status_path(args.output)})", file=sys.stderr)  # fmt: skip
@@ -103,7 +110,7 @@ def _analyze_archive(args: argparse.Namespace) -> int:
     from stance.archive import analyze_file, status_path
     from stance.classifier import StanceClassifier
 
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, precision=args.precision)
     state = analyze_file(clf, args.input, args.output, resume=args.resume,
                          overwrite=args.overwrite, **options)  # fmt: skip
     print(f"{state.rows} articles ({state.errors} with errors), {state.edges} edges written to "
@@ -161,13 +168,13 @@ def _predict(args: argparse.Namespace) -> int:
             raise ValueError("--resume is for the local engine; rerun the Ray job instead.")
         predict_file_ray(args.model, args.input, args.output, batch_size=args.batch_size,
                          chunk_size=args.chunk_size, address=args.address,
-                         columns=_columns(args.columns), device=args.device, int8=args.int8,
+                         columns=_columns(args.columns), device=args.device, precision=args.precision,
                          overwrite=args.overwrite)  # fmt: skip
         return 0
     from stance.batch import predict_file
     from stance.classifier import StanceClassifier
 
-    clf = StanceClassifier.from_pretrained(args.model, device=args.device, int8=args.int8)
+    clf = StanceClassifier.from_pretrained(args.model, device=args.device, precision=args.precision)
     state = predict_file(
         clf,
         args.input,
@@ -244,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--roll-up", action="store_true", help="Count people for their affiliation."
     )
     analyze.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present).")
-    analyze.add_argument("--int8", action=argparse.BooleanOptionalAction, help=INT8_HELP)
+    add_precision(analyze)
     archive = analyze.add_argument_group("an archive (--input)")
     archive.add_argument("--input", help="Articles (JSONL, CSV or Parquet) with text, and "
                          "optionally id, date and actors.")  # fmt: skip
@@ -294,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--engine", choices=["local", "ray"], default="local")
     predict.add_argument("--address", help="Ray cluster address (with --engine ray).")
     predict.add_argument("--device")
-    predict.add_argument("--int8", action=argparse.BooleanOptionalAction, help=INT8_HELP)
+    add_precision(predict)
     predict.set_defaults(func=_predict)
 
     actors = sub.add_parser("actors", help="Discover the actors of an article (needs stance[ner]).")

@@ -52,11 +52,13 @@ class RayWorker:
         path: str,
         fmt: str,
         device: str | None,
-        int8: bool | None = None,
+        precision: str | None = None,
     ) -> None:
         from stance.classifier import StanceClassifier
 
-        self.classifier = StanceClassifier.from_pretrained(model, device=device, int8=int8)
+        self.classifier = StanceClassifier.from_pretrained(
+            model, device=device, precision=precision
+        )
         self.columns = columns
         self.path = path
         self.fmt = fmt
@@ -73,9 +75,9 @@ class RayPredictor(RayWorker):
         path: str,
         fmt: str,
         device: str | None = None,
-        int8: bool | None = None,
+        precision: str | None = None,
     ) -> None:
-        super().__init__(model, columns, path, fmt, device, int8)
+        super().__init__(model, columns, path, fmt, device, precision)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -149,7 +151,7 @@ def predict_file_ray(
     address: str | None = None,
     columns: dict[str, str] | None = None,
     device: str | None = None,
-    int8: bool | None = None,
+    precision: str | None = None,
     overwrite: bool = False,
 ) -> int:
     """Predict every row of ``input_path`` with a Ray actor pool; returns the rows written.
@@ -164,8 +166,9 @@ def predict_file_ray(
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
         device: Where each worker runs the model (``cpu``, ``cuda``); by default CUDA
             where the worker has it.
-        int8: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`; by
-            default as the model was saved (int8 on a CPU worker when its config says so).
+        precision: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`
+            (by default each worker's own: bfloat16 on a CPU that has it); keep it equal to
+            the local engine's for identical output.
         overwrite: Replace an existing output; without it an existing output is refused,
             as the local engine refuses it.
 
@@ -202,7 +205,7 @@ def predict_file_ray(
                 str(input_path),
                 fmt,
                 device,
-                int8,
+                precision,
             ),
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=pool),
@@ -246,9 +249,9 @@ class RayAnalyzer(RayWorker):
         path: str,
         fmt: str,
         device: str | None = None,
-        int8: bool | None = None,
+        precision: str | None = None,
     ) -> None:
-        super().__init__(model, columns, path, fmt, device, int8)
+        super().__init__(model, columns, path, fmt, device, precision)
         self.actors = actors
         self.options = options
 
@@ -315,7 +318,7 @@ def analyze_file_ray(
     workers: int | None = None,
     address: str | None = None,
     device: str | None = None,
-    int8: bool | None = None,
+    precision: str | None = None,
     overwrite: bool = False,
 ) -> int:
     """Analyze every article of ``input_path`` with a Ray actor pool; returns the articles.
@@ -338,8 +341,9 @@ def analyze_file_ray(
         workers: Actors in the pool; by default one per GPU, or all CPUs but one.
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
         device: Where each worker runs the model; by default CUDA where it has it.
-        int8: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`; by
-            default as the model was saved (int8 on a CPU worker when its config says so).
+        precision: As for :meth:`~stance.classifier.StanceClassifier.from_pretrained`
+            (by default each worker's own: bfloat16 on a CPU that has it); keep it equal to
+            the local engine's for identical output.
         overwrite: Replace an existing output (the Ray engine does not resume).
 
     Returns:
@@ -399,7 +403,7 @@ def analyze_file_ray(
                 str(input_path),
                 fmt,
                 device,
-                int8,
+                precision,
             ),
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=pool),

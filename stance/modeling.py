@@ -82,20 +82,13 @@ _ABSENT_MEANT = {"context_pooling": False, "other_actors": "marked"}
 
 @dataclass
 class StanceConfig(ModelSettings):
-    """What a saved model needs besides its weights. Written to ``stance_config.json``.
-
-    ``int8`` says that the model, loaded on a CPU, runs its linear layers in int8
-    (:meth:`stance.classifier.StanceClassifier.quantized`): training sets it when int8 keeps
-    the validation articles' edge F1 within 0.01 of float32 (see
-    :func:`training.reading.choose_int8`).
-    """
+    """What a saved model needs besides its weights. Written to ``stance_config.json``."""
 
     labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
     neutral: str = "neutral"
     markers: Markers = field(default_factory=Markers)
     temperature: float = 1.0
     reading: ReadingSettings = field(default_factory=ReadingSettings)
-    int8: bool = False
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -406,8 +399,6 @@ def model_card(config: StanceConfig) -> str:
         lines.append("- Context pooling: on (each pair's own attention-weighted context)")
     if config.mode == "all_pairs":
         lines.append(f"- Other actors of a training passage: `{config.other_actors}`")
-    if config.int8:
-        lines.append("- On a CPU: linear layers in int8 (chosen on validation articles)")
     train = config.training.get("train") or {}
     if train.get("distill_from"):
         lines.append(

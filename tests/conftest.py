@@ -11,6 +11,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach a model hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every machine computes alike in the tests, whatever bfloat16 its CPU has (subprocesses
+# and Ray workers inherit it); tests/test_model.py checks the default without it.
+os.environ["STANCE_PRECISION"] = "float32"
 
 DSE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "dse"
 ROOT = Path(__file__).resolve().parents[1]

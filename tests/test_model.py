@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -263,14 +261,33 @@ def test_int8_quantisation_keeps_the_predictions_close(tiny_classifier, tmp_path
     # One scale per output channel of each weight matrix.
     linear = next(m for m in int8.model.modules() if hasattr(m, "weight") and callable(m.weight))
     assert linear.weight().qscheme() == torch.per_channel_affine
-    with pytest.raises(ValueError, match="int8=False"):
+    assert int8.precision == "int8"
+    with pytest.raises(ValueError, match="precision='float32'"):
         int8.save_pretrained(tmp_path / "again")
 
 
-def test_a_model_saved_to_run_in_int8_loads_in_int8_unless_told_not_to(tiny_classifier, tmp_path):
+def test_precision_bfloat16_on_a_cpu_that_has_it_float32_elsewhere(tiny_classifier, tmp_path,
+                                                                    monkeypatch):  # fmt: skip
+    from stance import classifier
+
     directory = tiny_classifier.save_pretrained(tmp_path / "model")
-    assert not StanceClassifier.from_pretrained(directory, device="cpu").int8
-    config = directory / "stance_config.json"
-    config.write_text(json.dumps({**json.loads(config.read_text()), "int8": True}))
-    assert StanceClassifier.from_pretrained(directory, device="cpu").int8
-    assert not StanceClassifier.from_pretrained(directory, device="cpu", int8=False).int8
+    monkeypatch.delenv("STANCE_PRECISION")
+    for native in (True, False):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda n=native: n)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        expected = "bfloat16" if native else "float32"
+        assert classifier.default_precision(torch.device("cpu")) == expected
+        assert StanceClassifier.from_pretrained(directory, device="cpu").precision == expected
+    assert classifier.default_precision(torch.device("cuda")) == "float32"
+    half = StanceClassifier.from_pretrained(directory, device="cpu", precision="bfloat16")
+    exact = StanceClassifier.from_pretrained(directory, device="cpu", precision="float32")
+    assert (half.precision, exact.precision) == ("bfloat16", "float32")
+    close, right = half.predict(TEXT, "Turkey", "Haftar"), exact.predict(TEXT, "Turkey", "Haftar")
+    assert right.scores == tiny_classifier.predict(TEXT, "Turkey", "Haftar").scores
+    assert close.scores != right.scores  # bfloat16 did run
+    assert max(abs(close.scores[k] - right.scores[k]) for k in right.scores) < 0.05
+    with pytest.raises(ValueError, match="Unknown precision 'fp16'"):
+        StanceClassifier.from_pretrained(directory, device="cpu", precision="fp16")
+    monkeypatch.setenv("STANCE_PRECISION", "int8")
+    assert StanceClassifier.from_pretrained(directory, device="cpu").precision == "int8"
+    assert classifier.default_precision(torch.device("cuda")) == "float32"

@@ -263,33 +263,3 @@ def test_choose_reading_keeps_the_fitted_aggregator_when_the_learned_rule_wins(
     # The saved reading builds a graph (the aggregator travels with it).
     doc, probs = reading.score_split(tiny_classifier, records[:1], chosen)[0][0]
     reading.build_graph(doc, probs, tiny_classifier.labels, chosen)
-
-
-def test_choose_int8_takes_int8_within_a_hundredth_of_float32_edge_f1(tiny_classifier):
-    import training.reading as reading
-    from stance.schema import ReadingSettings
-    from training.articles import read_jsonl
-
-    records = read_jsonl(ROOT / "data/articles/validation.jsonl")[:2]
-    settings = ReadingSettings(window=2, threshold=0.3)
-    _, result = reading.choose_int8(tiny_classifier, records, settings, 1.0)
-    f1 = result["int8_f1"]
-    assert 0.0 <= f1 <= 1.0 and result["float32_f1"] == 1.0 and result["int8_seconds"] >= 0
-    assert reading.choose_int8(tiny_classifier, records, settings, f1 + 0.009)[0]
-    assert not reading.choose_int8(tiny_classifier, records, settings, f1 + 0.011)[0]
-
-
-def test_training_with_validation_articles_saves_the_reading_and_the_int8_choice(
-    tiny_config, tmp_path
-):
-    articles = tmp_path / "validation.jsonl"
-    lines = (ROOT / "data/articles/validation.jsonl").read_text(encoding="utf-8").splitlines()
-    articles.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    result = train(tiny_config(tmp_path, *SHORT, f"data.validation_articles={articles}",
-                               "data.reading_windows=[1]"))  # fmt: skip
-    saved = json.loads((result.model_dir / "stance_config.json").read_text())
-    assert saved["int8"] is result.metrics["int8"]
-    assert 0.0 <= result.metrics["validation_articles_edge_f1_int8"] <= 1.0
-    assert saved["reading"]["window"] == 1 or saved["reading"]["chunk_tokens"]
-    loaded = StanceClassifier.from_pretrained(result.model_dir, device="cpu")
-    assert loaded.int8 is saved["int8"]

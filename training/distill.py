@@ -66,7 +66,7 @@ def teacher_probabilities(
         if probs.shape == (len(examples), len(labels)):
             logger.info("Teacher probabilities from %s", cache)
             return probs
-    teacher = StanceClassifier.from_pretrained(teacher_dir, device=device, int8=False)
+    teacher = StanceClassifier.from_pretrained(teacher_dir, device=device, precision="float32")
     if set(teacher.labels) != set(labels):
         raise ValueError(
             f"train.distill_from: the teacher {teacher_dir} has labels {list(teacher.labels)}, "

@@ -160,7 +160,8 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    classifier = StanceClassifier.from_pretrained(args.model, device=args.device)
+    classifier = StanceClassifier.from_pretrained(args.model, device=args.device,
+                                                  precision=args.precision)  # fmt: skip
     result = evaluate(classifier, args.data, args.batch_size, args.dse_threshold)
     print(format_result(result))
     if args.output:
@@ -181,6 +182,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Non-neutral probability a DSE direction needs (default: argmax).",
     )
     parser.add_argument("--device")
+    parser.add_argument("--precision", choices=["float32", "bfloat16", "int8"], default="float32",
+                        help="float32 by default, as training scores its validation split.")  # fmt: skip
 
 
 def register_cli(subparsers: Any) -> None:

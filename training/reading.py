@@ -7,8 +7,7 @@ fold (five folds by article), so that no article judges an aggregator fitted on 
 reading, rule and threshold with the best edge F1 win (an edge is right when source,
 target and label all match); the learned aggregator is then refitted on all of them, and
 a Platt scaling of the winner's scores is fitted on the same articles (:func:`calibrate`),
-so that an edge's score reads as the probability that it is right. Last, the same
-articles say whether the model runs in int8 on a CPU (:func:`choose_int8`).
+so that an edge's score reads as the probability that it is right.
 Training calls :func:`choose_reading` at its end when ``data.validation_articles`` is
 set, and saves the choice in the model; ``training.benchmarks.articles`` reports it.
 """
@@ -29,9 +28,6 @@ from stance.schema import LabelSet, ReadingSettings
 from training.articles import article_actors
 
 THRESHOLDS = tuple(round(0.3 + 0.05 * k, 2) for k in range(14))
-INT8_TOLERANCE = 0.01
-"""int8 is chosen when it keeps the validation articles' edge F1 within this of float32:
-the rule the training recipes are chosen by (the cheapest within 0.01 of the best)."""
 
 
 def gold_mentions(record: dict[str, Any]) -> MentionSearch:
@@ -238,20 +234,3 @@ def calibrate(
         return settings
     threshold = round(float(1.0 / (1.0 + np.exp(-(a * settings.threshold + b)))), 4)
     return replace(settings, calibration=(a, b), threshold=threshold)
-
-
-def choose_int8(
-    clf: StanceClassifier,
-    records: list[dict[str, Any]],
-    reading: ReadingSettings,
-    float32_f1: float,
-) -> tuple[bool, dict[str, float]]:
-    """Whether the model should run in int8 on a CPU: the int8 copy of the float32 ``clf``
-    reads the validation ``records`` under the chosen ``reading``, and wins when its edge F1
-    is within :data:`INT8_TOLERANCE` of ``float32_f1`` (the reading's own, from
-    :func:`choose_reading`). Also returns both F1s and int8's reading time in seconds."""
-    int8 = clf.quantized()
-    scored, seconds = score_split(int8, records, reading)
-    f1 = evaluate(scored, records, int8.labels, reading)["f1"]
-    result = {"float32_f1": float32_f1, "int8_f1": f1, "int8_seconds": round(seconds, 1)}
-    return f1 >= float32_f1 - INT8_TOLERANCE, result

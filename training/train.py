@@ -403,7 +403,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     if config.data.validation_articles:
         from stance.classifier import StanceClassifier
         from training.articles import read_jsonl
-        from training.reading import candidates, choose_int8, choose_reading, describe
+        from training.reading import candidates, choose_reading, describe
 
         records = read_jsonl(Path(config.data.validation_articles))
         options = candidates(config.model.max_length, tuple(config.data.reading_windows))
@@ -415,11 +415,6 @@ def train(config: Config, resume: bool = True) -> TrainResult:
         top = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
         metrics["reading"] = describe(reading)
         metrics["validation_articles_edge_f1"] = top["f1"]
-        best.config.int8, int8 = choose_int8(
-            StanceClassifier(best, tokenizer, device), records, reading, top["f1"]
-        )
-        metrics["validation_articles_edge_f1_int8"] = int8["int8_f1"]
-        metrics["int8"] = best.config.int8
     # Reported, never used for selection.
     for split in test_splits:
         test_logits, test_golds, _ = predict_logits(best, split.dataset, pad_id, device)

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="runs/default/model")
     parser.add_argument("--data", default="data/corpus/validation.jsonl")
     args = parser.parse_args(argv)
-    clf = StanceClassifier.from_pretrained(args.model)
+    clf = StanceClassifier.from_pretrained(args.model, precision="float32")
     passages = load_passages(args.data).items
     labels, neutral = clf.labels, clf.labels.neutral
     results = []

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         (s, t): lab
         for s, t, lab in EXPECTED.findall((ROOT / "examples/libya_expected.md").read_text())
     }
-    clf = StanceClassifier.from_pretrained(args.model)
+    clf = StanceClassifier.from_pretrained(args.model, precision="float32")
     text = (ROOT / "examples/libya_article.txt").read_text(encoding="utf-8")
     actors = Actors.load(ROOT / "examples/libya_actors.yaml")
     results = {}

@@ -15,12 +15,11 @@ chosen (an edge is right when source, target and label all match; every other or
 pair is neutral). The **test** split is then read once with the chosen reading and with
 the old rule (3-sentence windows, max, 0.5), side by side, with the expected calibration
 error of the edge scores (10 bins) and articles/s; so is the example article against
-examples/libya_expected.md. The reading is chosen in float32, as training chooses it;
-then the validation split says whether the model runs in int8 on a CPU
-(:func:`training.reading.choose_int8`), and the chosen reading is scored on test as the
-model then loads (int8 on a CPU when chosen) and in float32 beside it. ``--save`` writes
-the chosen reading (with the aggregator refitted on all validation articles) and the int8
-choice into the model's ``stance_config.json``, so ``analyze`` uses them by default.
+examples/libya_expected.md. The reading is chosen in float32, as training chooses it,
+and scored on test as the model loads by default here (bfloat16 on a CPU that has it)
+and in float32 beside it. ``--save`` writes the chosen reading (with the aggregator
+refitted on all validation articles) into the model's ``stance_config.json``, so
+``analyze`` uses it by default.
 """
 
 from __future__ import annotations
@@ -37,9 +36,7 @@ from training.articles import ROOT as ARTICLES
 from training.articles import read_jsonl
 from training.benchmarks import provenance, table, write_results
 from training.reading import (
-    INT8_TOLERANCE,
     candidates,
-    choose_int8,
     choose_reading,
     describe,
     evaluate,
@@ -79,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Another model (e.g. one trained on passages alone) read with the old rule in the same run.",
     )
     args = parser.parse_args(argv)
-    exact = StanceClassifier.from_pretrained(args.model, int8=False)
+    exact = StanceClassifier.from_pretrained(args.model, precision="float32")
     labels = exact.labels
     valid = read_jsonl(args.data / "validation.jsonl")[: args.limit]
     test = read_jsonl(args.data / "test.jsonl")[: args.limit]
@@ -88,36 +85,31 @@ def main(argv: list[str] | None = None) -> int:
     best = max(sweep, key=lambda r: (r["f1"], -r["seconds"]))
     old_valid = next(r for r in sweep if r["reading"] == "3-sentence windows" and r["rule"] == "max"
                      and r["threshold"] == 0.5)  # fmt: skip
-    int8, int8_valid = choose_int8(exact, valid, chosen, best["f1"])
-    on_cpu = exact.device.type == "cpu"
-    clf = exact.quantized() if int8 and on_cpu else exact
-    loaded = "int8" if clf.int8 else "float32"
+    clf = StanceClassifier.from_pretrained(args.model)  # as users get it
+    loaded = clf.precision
 
     results: dict[str, Any] = {}
     runs = [("chosen", clf, chosen), ("old rule", exact, OLD)]
-    if clf.int8:
+    if loaded != "float32":
         runs.insert(1, ("chosen, float32", exact, chosen))
     for label, model, settings in runs:
         scored, seconds = score_split(model, test, settings)
         results[label] = {**evaluate(scored, test, labels, settings), "articles_per_second": len(test) / seconds,
                           "example": example_article(model, settings)}  # fmt: skip
     if args.baseline:
-        other = StanceClassifier.from_pretrained(args.baseline)
+        other = StanceClassifier.from_pretrained(args.baseline, precision="float32")
         scored, seconds = score_split(other, test, OLD)
         results["baseline"] = {**evaluate(scored, test, other.labels, OLD),
                                "articles_per_second": len(test) / seconds,
                                "example": example_article(other, OLD)}  # fmt: skip
     if args.save:
         exact.config.reading = chosen
-        exact.config.int8 = int8
-        exact.config.metrics.update(validation_articles_edge_f1=best["f1"], reading=describe(chosen),
-                                    validation_articles_edge_f1_int8=int8_valid["int8_f1"], int8=int8)  # fmt: skip
         exact.save_pretrained(args.model)
 
     rows = []
     shown = [("chosen", f"`{args.model}` ({loaded}), chosen on validation: {describe(chosen)}"),
              ("old rule", f"`{args.model}` (float32), old rule: {describe(OLD)}")]  # fmt: skip
-    if clf.int8:
+    if loaded != "float32":
         shown.insert(1, ("chosen, float32", f"`{args.model}` in float32, the same reading"))
     if args.baseline:
         shown.append(("baseline", f"`{args.baseline}`, old rule: {describe(OLD)}"))
@@ -135,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`{args.data}` (gold mentions); the example article with `examples/libya_actors.yaml`",
         f"- Chosen on validation: {describe(chosen)} (validation edge F1 {best['f1']:.3f}; the old rule "
         f"{old_valid['f1']:.3f}); the learned rule was scored out of fold (5 folds by article)",
-        f"- int8 on a CPU, chosen on validation when its edge F1 is within {INT8_TOLERANCE} of float32's: "
-        f"**{'yes' if int8 else 'no'}** (validation edge F1 {int8_valid['int8_f1']:.3f} in int8 against "
-        f"{best['f1']:.3f}); the model is scored on test as it then loads here, {loaded}",
+        f"- The model is scored on test as it loads by default here ({loaded}; the reading was chosen in float32)",
         "",
         table(["test split", "precision", "recall", "edge F1", "ECE (10 bins)", "articles/s",
                "example article P / R"], rows),
@@ -150,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ])  # fmt: skip
     print(markdown)
     write_results(args.name, markdown, {"model": args.model, "chosen": chosen.to_dict(), "best_validation": best,
-                                        "old_rule_validation": old_valid, "int8": int8, "int8_validation": int8_valid,
-                                        "loaded": loaded, "test": results, "sweep": sweep})  # fmt: skip
+                                        "old_rule_validation": old_valid, "loaded": loaded, "test": results, "sweep": sweep})  # fmt: skip
     return 0
 
 

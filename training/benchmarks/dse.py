@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = Path(config.train.output_dir) / "model"
     if not args.skip_train:
         train(config)
-    clf = StanceClassifier.from_pretrained(model_dir)
+    clf = StanceClassifier.from_pretrained(model_dir, precision="float32")
     training = clf.config.metrics
     results: dict[str, Any] = {}
     predictions: dict[str, Any] = {}

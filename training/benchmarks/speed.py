@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     torch.manual_seed(0)
-    clf = StanceClassifier.from_pretrained(args.model)
+    clf = StanceClassifier.from_pretrained(args.model, precision="float32")
     article = bench_article(clf, args.repeat)
     base = article["pairs_per_second"]["one pass per pair"]
     rows = [
@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     compared = {}
     for path in args.compare:
-        other = bench_article(StanceClassifier.from_pretrained(path), args.repeat)
+        other = bench_article(
+            StanceClassifier.from_pretrained(path, precision="float32"), args.repeat
+        )
         own = other["pairs_per_second"]["one pass per pair"]
         rows += [
             [f"{name}, model `{path}`", f"{rate:.0f}", f"{rate / own:.1f}x"]

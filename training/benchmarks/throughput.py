@@ -9,22 +9,22 @@ times in one run:
   article cut into pieces of at most the model's maximum length, batched as ``analyze``
   batches): the arithmetic limit of any float32 reading;
 * ``analyze`` (mention finding, reading, scoring, aggregation) under each option: the
-  model as it loads (int8 on a CPU when its config says so, as training chooses on
-  validation articles) with its own reading; the old reading (3-sentence windows sliding
+  model as it loads by default (bfloat16 on a CPU with native bfloat16, else float32)
+  with its own reading; the old reading (3-sentence windows sliding
   by one sentence, float32); the model's windows sliding by their own size, so that each
   token is read about once (rule and threshold chosen for it on the validation articles);
-  float32 with every attention layer eager (as context pooling used to force); the other
-  precision (float32 when the model loads in int8, int8 per channel when it does not);
-  int8 with one scale per weight matrix, torch's default and this library's before; and
+  float32 with every attention layer eager (as context pooling used to force); float32
+  (when the default is not); int8 per output channel (``--precision int8``); int8 with
+  one scale per weight matrix, torch's default and this library's before; and
   windows sliding by all but one sentence (each token read about 1.5 times by 3-sentence
   windows, every two adjacent sentences still read together; rule and threshold chosen
   on validation). The edge F1 on the validation articles stands beside the options that
   change what is read or how exactly it is computed.
 
 Each option also gives the tokens its reading passes to the encoder (markers included)
-per article token: a float32 reading's ratio below can hardly exceed its inverse; an int8
-one can, since the raw encoder it is set beside is float32 (the issue's measure: the
-encoder's float32 arithmetic limit on this machine).
+per article token: a float32 reading's ratio below can hardly exceed its inverse; a
+bfloat16 or int8 one can, since the raw encoder it is set beside is float32 (the issue's
+measure: the encoder's float32 arithmetic limit on this machine).
 
 The ratio is ``analyze``'s tokens/s (each article token counted once) over the raw
 encoder's; machines vary up to 2x from day to day, the ratio much less. The raw encoder
@@ -132,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="Interleaved timing rounds.")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
-    clf = StanceClassifier.from_pretrained(args.model)  # as users get it: int8 on a CPU if chosen
-    exact = clf if not clf.int8 else StanceClassifier.from_pretrained(args.model, int8=False)
-    loaded = "int8" if clf.int8 else "float32"
+    clf = StanceClassifier.from_pretrained(args.model)  # as users get it
+    exact = StanceClassifier.from_pretrained(args.model, precision="float32")
+    loaded = clf.precision
     records = read_jsonl(ARTICLES / "test.jsonl")[: args.articles]
     valid = read_jsonl(ARTICLES / "validation.jsonl")
     texts = [r["text"] for r in records]
@@ -160,11 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     if exact.config.context_pooling:
         options.append(("the model's reading, float32, every attention layer eager",
                         all_eager(exact), reading, False))  # fmt: skip
-    if clf.int8:
+    if loaded != "float32":
         options.append(("the model's reading, float32", exact, reading, True))
-    elif exact.device.type == "cpu":
-        options.append(("the model's reading, int8 per channel", exact.quantized(), reading, True))
     if exact.device.type == "cpu":
+        options.append(("the model's reading, int8 per channel (`--precision int8`)",
+                        exact.quantized(), reading, True))  # fmt: skip
         options.append(("the model's reading, int8 per tensor (the quantisation before)",
                         per_tensor(exact), reading, True))  # fmt: skip
     if not reading.chunk_tokens and window > 2:

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(path).is_dir():
             print(f"skipping {name}: no model at {path}")
             continue
-        clf = StanceClassifier.from_pretrained(path)
+        clf = StanceClassifier.from_pretrained(path, precision="float32")
         result = evaluate(clf, args.data)
         results[name] = result
         rows.append([name, f"`{path}`", f"{100 * result['directed']['macro_f1']:.1f}",
