@@ -25,13 +25,14 @@ logger = logging.getLogger(__name__)
 
 PRECISION_HELP = ("How inference computes: float32, bfloat16, or int8 (linear layers quantised, "
                   "CPU only). Default: bfloat16 on a CPU with native bfloat16 (AVX512-BF16 "
-                  "or AMX), else float32.")  # fmt: skip
+                  "or AMX), else float32; $STANCE_PRECISION when set.")  # fmt: skip
 
 
 def add_precision(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--precision", choices=["float32", "bfloat16", "int8"], help=PRECISION_HELP)
-    parser.add_argument("--int8", dest="precision", action="store_const", const="int8",
-                        help="The same as --precision int8.")  # fmt: skip
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--precision", choices=["float32", "bfloat16", "int8"], help=PRECISION_HELP)
+    group.add_argument("--int8", dest="precision", action="store_const", const="int8",
+                       help="The same as --precision int8.")  # fmt: skip
 
 
 def _analyze(args: argparse.Namespace) -> int:

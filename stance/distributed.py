@@ -41,6 +41,22 @@ ROW = "__stance_row__"
 CHUNK = "__stance_chunk__"
 
 
+def worker_precision(precision: str | None, device: str | None) -> tuple[str | None, str | None]:
+    """The precision and device every worker gets, settled on the driver: ``precision``, or
+    the driver's ``$STANCE_PRECISION`` (a remote worker does not see the driver's
+    environment), or ``None`` for each worker's own default; int8 puts them on the CPU."""
+    from stance.classifier import PRECISIONS
+
+    precision = precision or os.environ.get("STANCE_PRECISION") or None
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
+    if precision == "int8":
+        if device not in (None, "cpu"):
+            raise ValueError(f"int8 quantisation runs on the CPU only, not on {device}.")
+        device = "cpu"
+    return precision, device
+
+
 class RayWorker:
     """What every per-worker callable holds: the model, loaded once per worker, and how to
     read its input (the column mapping, the input's path and format for error messages)."""
@@ -175,6 +191,7 @@ def predict_file_ray(
     Raises:
         FileExistsError: The output exists and ``overwrite`` is not set.
     """
+    precision, device = worker_precision(precision, device)
     try:
         import ray
     except ImportError:
@@ -358,6 +375,7 @@ def analyze_file_ray(
         ...                  "edges.parquet", address="auto")  # doctest: +SKIP
         120000
     """
+    precision, device = worker_precision(precision, device)
     try:
         import ray
     except ImportError:

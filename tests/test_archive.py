@@ -4,13 +4,16 @@ and the graph across articles."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from stance.across import aggregate_edges, plot_graph, plot_pair, write_graphml, write_json
 from stance.actors import Actors
 from stance.archive import EDGE_COLUMNS, analyze_file, edge_rows, status_path
+from stance.cli import main
 from stance.graph import ActorNode, Evidence, StanceEdge, StanceGraph
 
 SHARED = Actors.coerce({"Turkey": ["Ankara"], "Khalifa Haftar": ["Haftar"], "Egypt": ["Cairo"]})
@@ -238,3 +241,101 @@ def test_ray_engine_gives_the_local_engine_s_files(local_ray, tiny_classifier, t
                      precision="int8", **kwargs)  # fmt: skip
     local8 = (tmp_path / "local8.jsonl").read_bytes()
     assert local8 == (tmp_path / "ray8.jsonl").read_bytes() and local8 != local
+
+
+@pytest.fixture
+def local_ray():
+    """A local Ray for one test, shut down right after (as in tests/test_scaling.py)."""
+    ray = pytest.importorskip("ray")
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+EDGES = pd.DataFrame(
+    [
+        # id, date, source, target, label, score
+        ("a1", "2024-01-05", "Turkey", "Haftar", "oppose", 0.9),
+        ("a1", "2024-01-05", "Haftar", "Turkey", "oppose", 0.7),
+        ("a2", "2024-01-20", "Turkey", "Haftar", "oppose", 0.6),
+        ("a3", "2024-02-01", "Turkey", "Haftar", "support", 0.8),
+        ("a4", None, "Turkey", "Haftar", "oppose", 0.5),
+        ("a5", "2024-02-11T08:00:00", "Egypt", "Haftar", "support", 0.75),
+    ],
+    columns=["id", "date", "source", "target", "label", "score"],
+)
+
+
+def test_aggregate_edges_counts_articles_per_pair():
+    table = aggregate_edges(EDGES)
+    got = {(r.source, r.target): r for r in table.itertuples()}
+    th = got[("Turkey", "Haftar")]
+    assert (th.articles, th.support, th.oppose) == (4, 1, 3)
+    assert th.mean_score == pytest.approx((0.9 + 0.6 + 0.8 + 0.5) / 4)
+    assert th.net == pytest.approx(-0.5) and th.label == "oppose"
+    assert (got[("Egypt", "Haftar")].net, got[("Egypt", "Haftar")].label) == (1.0, "support")
+    assert len(table) == 3
+    kept = aggregate_edges(EDGES, min_articles=2)
+    assert list(zip(kept["source"], kept["target"])) == [("Turkey", "Haftar")]
+
+
+def test_aggregate_edges_by_month_and_year():
+    table = aggregate_edges(EDGES, by="month")
+    rows = {(r.source, r.target, r.period): (r.articles, r.support, r.oppose, r.label)
+            for r in table.itertuples()}  # fmt: skip
+    assert rows == {
+        ("Egypt", "Haftar", "2024-02"): (1, 1, 0, "support"),
+        ("Haftar", "Turkey", "2024-01"): (1, 0, 1, "oppose"),
+        ("Turkey", "Haftar", "2024-01"): (2, 0, 2, "oppose"),
+        ("Turkey", "Haftar", "2024-02"): (1, 1, 0, "support"),
+        ("Turkey", "Haftar", "undated"): (1, 0, 1, "oppose"),
+    }
+    years = aggregate_edges(EDGES, by="year")
+    assert set(years["period"]) == {"2024", "undated"}
+    mixed = aggregate_edges(EDGES[EDGES["id"].isin(["a2", "a3"])], by="year")
+    assert (mixed["net"].tolist(), mixed["label"].tolist()) == ([0.0], ["mixed"])
+    with pytest.raises(ValueError, match="not an ISO date"):
+        aggregate_edges(EDGES.assign(date="March 2024"), by="month")
+
+
+def test_across_writers(tmp_path):
+    table = aggregate_edges(EDGES)
+    write_json(table, tmp_path / "graph.json")
+    data = json.loads((tmp_path / "graph.json").read_text())
+    assert data["nodes"] == ["Egypt", "Haftar", "Turkey"] and len(data["edges"]) == 3
+    import networkx as nx
+
+    write_graphml(aggregate_edges(EDGES, by="month"), tmp_path / "g.graphml")
+    graph = nx.read_graphml(tmp_path / "g.graphml")
+    assert graph.number_of_edges() == 5
+    plot_graph(table, tmp_path / "g.png")
+    plot_pair(aggregate_edges(EDGES, by="month"), "Turkey", "Haftar", tmp_path / "pair.png")
+    assert (tmp_path / "g.png").stat().st_size > 1000
+    assert (tmp_path / "pair.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="no dated stance"):
+        plot_pair(aggregate_edges(EDGES, by="month"), "Haftar", "Egypt", tmp_path / "x.png")
+
+
+def test_cli_analyze_archive_then_aggregate(tiny_classifier, tmp_path, capsys):
+    model = tmp_path / "model"
+    tiny_classifier.save_pretrained(model)
+    source = write_articles(tmp_path / "articles.jsonl", ARTICLES)
+    actors = tmp_path / "actors.yaml"
+    SHARED.save(actors)
+    edges = tmp_path / "edges.parquet"
+    base = ["analyze", "--model", str(model), "--device", "cpu"]
+    assert main([*base, "--input", str(source), "--output", str(edges), "--actors", str(actors),
+                 "--threshold", "0"]) == 0  # fmt: skip
+    assert len(read_jsonl(status_path(edges))) == len(ARTICLES)
+    assert main([*base, "--input", str(source), "--output", str(edges)]) == 2  # exists
+    assert main([*base, "--output", str(edges)]) == 2
+    assert "not neither" in capsys.readouterr().err
+    assert main([*base, str(source), "--input", str(source), "--output", str(edges)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["aggregate", str(edges), "--by", "month", "--output", str(tmp_path / "g.json"),
+                 "--graphml", str(tmp_path / "g.graphml"), "--plot", str(tmp_path / "g.png"),
+                 "--pair", "Turkey", "Khalifa Haftar", "--pair-plot", str(tmp_path / "p.png")]) == 0  # fmt: skip
+    data = json.loads((tmp_path / "g.json").read_text())
+    assert data["periods"] and {"period", "net", "support", "oppose"} <= set(data["edges"][0])
+    assert (tmp_path / "p.png").exists() and (tmp_path / "g.png").exists()

@@ -273,8 +273,9 @@ def test_precision_bfloat16_on_a_cpu_that_has_it_float32_elsewhere(tiny_classifi
     directory = tiny_classifier.save_pretrained(tmp_path / "model")
     monkeypatch.delenv("STANCE_PRECISION")
     for native in (True, False):
-        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda n=native: n)
-        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda n=native: n,
+                            raising=False)  # fmt: skip
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
         expected = "bfloat16" if native else "float32"
         assert classifier.default_precision(torch.device("cpu")) == expected
         assert StanceClassifier.from_pretrained(directory, device="cpu").precision == expected
@@ -291,3 +292,33 @@ def test_precision_bfloat16_on_a_cpu_that_has_it_float32_elsewhere(tiny_classifi
     monkeypatch.setenv("STANCE_PRECISION", "int8")
     assert StanceClassifier.from_pretrained(directory, device="cpu").precision == "int8"
     assert classifier.default_precision(torch.device("cuda")) == "float32"
+    monkeypatch.setenv("STANCE_PRECISION", "half")
+    with pytest.raises(ValueError, match="STANCE_PRECISION='half'"):
+        StanceClassifier.from_pretrained(directory, device="cpu")
+    with pytest.raises(ValueError, match="disagree"):
+        StanceClassifier.from_pretrained(directory, precision="float32", int8=True)
+    assert StanceClassifier.from_pretrained(directory, int8=True).device.type == "cpu"
+
+
+def test_ray_workers_get_the_driver_s_precision(monkeypatch):
+    from stance.distributed import worker_precision
+
+    monkeypatch.setenv("STANCE_PRECISION", "bfloat16")
+    assert worker_precision(None, None) == ("bfloat16", None)
+    assert worker_precision("float32", "cuda") == ("float32", "cuda")
+    assert worker_precision("int8", None) == ("int8", "cpu")
+    with pytest.raises(ValueError, match="CPU only"):
+        worker_precision("int8", "cuda")
+    monkeypatch.delenv("STANCE_PRECISION")
+    assert worker_precision(None, None) == (None, None)
+    with pytest.raises(ValueError, match="Unknown precision"):
+        worker_precision("fp8", None)
+
+
+def test_cli_precision_and_int8_exclude_each_other(capsys):
+    from stance.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["predict", "--model", "m", "--input", "a.jsonl", "--output", "b.jsonl",
+              "--precision", "float32", "--int8"])  # fmt: skip
+    assert "not allowed with argument" in capsys.readouterr().err
