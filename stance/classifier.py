@@ -185,11 +185,12 @@ class StanceClassifier:
 
         Weights are quantised per output channel, activations per batch (so a score moves
         a little with the other texts of its batch). On two CPU cores it reads an article
-        more than twice as fast as float32; it costs the default recipe's validation-article
-        edge F1 0.2 and 1.2 points on two runs that agree in float32 (one scale per weight
-        matrix cost the first 1.1), as ``python -m training.benchmarks.throughput``
-        reports for the default model; so it is an option, and ``bfloat16`` the CPU
-        default. A quantised copy cannot be saved: load the model in float32 to save it.
+        more than twice as fast as float32, but over three runs of the default recipe that
+        agree in float32 it moved validation-article edge F1 by -0.2, -1.2 and -0.9 points
+        (one scale per weight matrix: -1.1 and 0.0 on two of them), as
+        ``python -m training.benchmarks.throughput`` reports; so it is an option, and
+        ``bfloat16`` the CPU default. A quantised copy cannot be saved: load the model in
+        float32 to save it.
         """
         import copy
         import warnings
