@@ -26,7 +26,7 @@ from stance.encoding import Group, InputEncoder, ModelInput, collate, example_un
 from stance.graph import StanceGraph, build_graph
 from stance.mentions import MentionSearch, find_mentions
 from stance.modeling import StanceConfig, StanceModel, load_model, save_model
-from stance.schema import LabelSet, ReadingSettings, StanceExample, StancePrediction
+from stance.schema import PRECISIONS, LabelSet, ReadingSettings, StanceExample, StancePrediction
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,21 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
-PRECISIONS = ("float32", "bfloat16", "int8")
+def check_precision(
+    precision: str | None, device: str | torch.device | None
+) -> tuple[str | None, str | torch.device | None]:
+    """An asked-for ``precision`` checked against ``device``: int8 puts a device left
+    unset on the CPU and refuses any other. ``None`` passes as it is."""
+    if precision is None:
+        return None, device
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
+    if precision == "int8":
+        if device is None:
+            return precision, "cpu"
+        if torch.device(device).type != "cpu":
+            raise ValueError(f"int8 quantisation runs on the CPU only, not on {device}.")
+    return precision, device
 
 
 def default_precision(device: torch.device) -> str:
@@ -150,15 +164,9 @@ class StanceClassifier:
         """
         if int8 and precision not in (None, "int8"):
             raise ValueError(f"int8=True and precision={precision!r} disagree; give one.")
-        precision = "int8" if int8 else precision
-        if device is None and precision == "int8":
-            device = "cpu"  # int8 runs on the CPU only
-        device = torch.device(device) if device is not None else default_device()
-        precision = precision or default_precision(device)
-        if precision not in PRECISIONS:
-            raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
-        if precision == "int8" and device.type != "cpu":
-            raise ValueError(f"int8 quantisation runs on the CPU only, not on {device}.")
+        asked, where = check_precision("int8" if int8 else precision, device)
+        device = torch.device(where) if where is not None else default_device()
+        precision = asked or default_precision(device)
         model, tokenizer = load_model(directory, device)
         classifier = cls(model, tokenizer, device, bfloat16=precision == "bfloat16")
         return classifier.quantized() if precision == "int8" else classifier
@@ -180,7 +188,7 @@ class StanceClassifier:
         """``int8``, ``bfloat16`` or ``float32``: how inference computes."""
         return "int8" if self.int8 else "bfloat16" if self.bfloat16 else "float32"
 
-    def quantized(self) -> StanceClassifier:
+    def quantized(self, per_channel: bool = True) -> StanceClassifier:
         """A copy whose linear layers run in int8 (PyTorch dynamic quantisation, CPU only).
 
         Weights are quantised per output channel, activations per batch (so a score moves
@@ -190,7 +198,8 @@ class StanceClassifier:
         (one scale per weight matrix: -1.1 and 0.0 on two of them), as
         ``python -m training.benchmarks.throughput`` reports; so it is an option, and
         ``bfloat16`` the CPU default. A quantised copy cannot be saved: load the model in
-        float32 to save it.
+        float32 to save it. ``per_channel=False`` takes one scale per weight matrix
+        (torch's default; this library's before).
         """
         import copy
         import warnings
@@ -199,7 +208,9 @@ class StanceClassifier:
             warnings.simplefilter("ignore")  # torch.ao's deprecation notices, not the user's
             model = torch.ao.quantization.quantize_dynamic(
                 copy.deepcopy(self.model).cpu(),
-                {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
+                {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
+                if per_channel
+                else {torch.nn.Linear},
                 dtype=torch.qint8,
             )
         return type(self)(model, self.tokenizer, "cpu")

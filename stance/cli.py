@@ -21,6 +21,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from stance.schema import PRECISIONS
+
 logger = logging.getLogger(__name__)
 
 PRECISION_HELP = ("How inference computes: float32, bfloat16, or int8 (linear layers quantised, "
@@ -30,7 +32,7 @@ PRECISION_HELP = ("How inference computes: float32, bfloat16, or int8 (linear la
 
 def add_precision(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--precision", choices=["float32", "bfloat16", "int8"], help=PRECISION_HELP)
+    group.add_argument("--precision", choices=PRECISIONS, help=PRECISION_HELP)
     group.add_argument("--int8", dest="precision", action="store_const", const="int8",
                        help="The same as --precision int8.")  # fmt: skip
 

@@ -45,16 +45,10 @@ def worker_precision(precision: str | None, device: str | None) -> tuple[str | N
     """The precision and device every worker gets, settled on the driver: ``precision``, or
     the driver's ``$STANCE_PRECISION`` (a remote worker does not see the driver's
     environment), or ``None`` for each worker's own default; int8 puts them on the CPU."""
-    from stance.classifier import PRECISIONS
+    from stance.classifier import check_precision
 
-    precision = precision or os.environ.get("STANCE_PRECISION") or None
-    if precision is not None and precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
-    if precision == "int8":
-        if device not in (None, "cpu"):
-            raise ValueError(f"int8 quantisation runs on the CPU only, not on {device}.")
-        device = "cpu"
-    return precision, device
+    asked, where = check_precision(precision or os.environ.get("STANCE_PRECISION") or None, device)
+    return asked, None if where is None else str(where)
 
 
 class RayWorker:

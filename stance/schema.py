@@ -15,6 +15,8 @@ Span = tuple[int, int]
 """A half-open character span ``(start, end)`` into a text."""
 
 DEFAULT_LABELS: tuple[str, ...] = ("neutral", "support", "oppose")
+PRECISIONS: tuple[str, ...] = ("float32", "bfloat16", "int8")
+"""How inference may compute (see :meth:`stance.classifier.StanceClassifier.from_pretrained`)."""
 
 
 @dataclass(frozen=True)

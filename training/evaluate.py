@@ -28,7 +28,7 @@ from stance.io import (
     load_examples,
     load_passages,
 )
-from stance.schema import Passage, StanceExample, StancePrediction
+from stance.schema import PRECISIONS, Passage, StanceExample, StancePrediction
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Non-neutral probability a DSE direction needs (default: argmax).",
     )
     parser.add_argument("--device")
-    parser.add_argument("--precision", choices=["float32", "bfloat16", "int8"], default="float32",
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="float32 by default, as training scores its validation split.")  # fmt: skip
 
 

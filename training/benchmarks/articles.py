@@ -35,14 +35,7 @@ from stance.schema import ReadingSettings
 from training.articles import ROOT as ARTICLES
 from training.articles import read_jsonl
 from training.benchmarks import provenance, table, write_results
-from training.reading import (
-    candidates,
-    choose_reading,
-    describe,
-    evaluate,
-    prf,
-    score_split,
-)
+from training.reading import candidates, choose_reading, describe, evaluate, prf, score_split
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = ReadingSettings(window=3, stride=1, rule="max", threshold=0.5)

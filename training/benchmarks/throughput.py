@@ -103,19 +103,6 @@ def time_analyze(
     return time.perf_counter() - started
 
 
-def per_tensor(clf: StanceClassifier) -> StanceClassifier:
-    """int8 with one scale per weight matrix (torch's default), as ``quantized`` was before
-    it took one per output channel."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = torch.ao.quantization.quantize_dynamic(
-            copy.deepcopy(clf.model), {torch.nn.Linear}, dtype=torch.qint8
-        )
-    return StanceClassifier(model, clf.tokenizer, "cpu")
-
-
 def all_eager(clf: StanceClassifier) -> StanceClassifier:
     model = copy.deepcopy(clf.model)
     model._pool_attention = None
@@ -166,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         options.append(("the model's reading, int8 per channel (`--precision int8`)",
                         exact.quantized(), reading, True))  # fmt: skip
         options.append(("the model's reading, int8 per tensor (the quantisation before)",
-                        per_tensor(exact), reading, True))  # fmt: skip
+                        exact.quantized(per_channel=False), reading, True))  # fmt: skip
     if not reading.chunk_tokens and window > 2:
         # Between the two: windows that share one sentence with the next, so every two
         # adjacent sentences are still read together (last, so the indices above hold).
