@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from stance.classifier import StanceClassifier
-from training.train import fit_temperature, length_grouped_batches, train
+from training.train import fit_temperature, length_grouped_batches, resolve_precision, train
 
 
 def test_train_saves_a_loadable_model_with_card_and_resolved_config(tiny_config, tmp_path):
@@ -98,6 +98,20 @@ def test_length_grouped_batches_cover_every_index_once_and_pad_little():
     padding = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches)
     ordered = sorted(lengths)
     assert padding == sum(ordered[k + 1] - ordered[k] for k in range(0, 8, 2))
+
+
+def test_mixed_precision_auto_is_bf16_only_where_native(monkeypatch):
+    import torch
+
+    for native in (True, False):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda n=native: n,
+                            raising=False)  # fmt: skip
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+        assert resolve_precision("auto", cpu=True) == ("bf16" if native else "no")
+        assert resolve_precision("no", cpu=True) == "no"  # asked for, never changed
+        assert resolve_precision("fp16", cpu=True) == "fp16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_precision("auto", cpu=False) == "no"
 
 
 def test_temperature_scaling_cools_overconfident_logits():

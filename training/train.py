@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from stance.classifier import native_bfloat16
 from stance.encoding import ModelInput, collate
 from stance.modeling import StanceConfig, StanceModel, build_model, load_model, save_model
 from training.config import Config, load_config
@@ -138,6 +139,20 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
+def resolve_precision(mixed_precision: str, cpu: bool) -> str:
+    """Accelerate's ``mixed_precision`` for ``train.mixed_precision``, ``auto`` resolved:
+    ``bf16`` where it is native to the device that trains (see :class:`TrainSection`)."""
+    if mixed_precision != "auto":
+        return mixed_precision
+    if cpu:
+        native = native_bfloat16()
+    else:
+        native = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    chosen = "bf16" if native else "no"
+    logger.info("train.mixed_precision=auto: %s on this %s", chosen, "CPU" if cpu else "GPU")
+    return chosen
+
+
 def train(config: Config, resume: bool = True) -> TrainResult:
     """Train, select on validation macro-F1, calibrate, save. See the module docstring."""
     from accelerate import Accelerator
@@ -146,7 +161,7 @@ def train(config: Config, resume: bool = True) -> TrainResult:
     # One code path for one process and many: under `accelerate launch` each process takes
     # its share of the batches, and gradients are averaged across processes.
     cpu = t.device == "cpu" or (t.device is None and not torch.cuda.is_available())
-    accelerator = Accelerator(cpu=cpu, mixed_precision=t.mixed_precision)
+    accelerator = Accelerator(cpu=cpu, mixed_precision=resolve_precision(t.mixed_precision, cpu))
     main = accelerator.is_main_process
     run = Path(t.output_dir)
     checkpoint = run / "checkpoint"
