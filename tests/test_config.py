@@ -46,6 +46,16 @@ def test_overrides_and_types(tmp_path):
         load_config(path, ["train.epochs"])
 
 
+def test_unquoted_no_is_the_word_not_false(tmp_path):
+    # YAML 1.1 reads `mixed_precision: no` as false; Accelerate's option is the word.
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  mixed_precision: no\n")
+    assert load_config(path).train.mixed_precision == "no"
+    assert load_config(None, ["train.mixed_precision=no"]).train.mixed_precision == "no"
+    with pytest.raises(ValueError, match=r"expected one of .*found True"):
+        load_config(None, ["train.mixed_precision=yes"])
+
+
 def test_resolved_config_round_trips(tmp_path):
     config = load_config(None, ["train.epochs=7"])
     config.save(tmp_path / "resolved.yaml")

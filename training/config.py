@@ -142,6 +142,9 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
         raise ValueError(f"{where}: expected {hint}, found {value!r}.")
     if origin is Literal:
         allowed = typing.get_args(hint)
+        if isinstance(value, bool) and ("no", "yes")[value] in allowed:
+            # YAML 1.1 reads an unquoted `no` (Accelerate's "no mixed precision") as false.
+            return ("no", "yes")[value]
         if value not in allowed:
             raise ValueError(f"{where}: expected one of {list(allowed)}, found {value!r}.")
         return value
