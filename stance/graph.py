@@ -17,7 +17,10 @@ small logistic regression fitted on validation articles and saved with the model
 probabilities are the edge's ``scores``. An edge always shows at least its best pass as
 evidence. Where the reading has a ``calibration`` (a Platt scaling fitted on validation
 articles), every rule's score is mapped through it, so an edge's score reads as the
-probability that the edge is right, and the threshold is on that scale.
+probability that the edge is right, and the threshold is on that scale. The labels in
+the reading's ``exclude_within_side`` are left out of the pairs of actors on one side (an
+actor and the actor it is affiliated with, or two affiliated with one): such a pair
+takes its best other label, or no edge.
 
 How the passes are made is :mod:`stance.document`'s job; this module imports nothing
 from the classifier.
@@ -459,10 +462,16 @@ def aggregate(
     settings = settings or ReadingSettings()
     text = reading.text
     seen = pair_passes(reading, probs)
+    excluded = {labels.id(name) for name in settings.exclude_within_side}
+    side = reading.actors.roll_up() if excluded else {}
     edges = []
     for (source, target), (scores, full) in pair_scores(
         reading, probs, labels, settings, seen
     ).items():
+        if excluded and side.get(source, source) == side.get(target, target):
+            scores = {k: v for k, v in scores.items() if k not in excluded}
+            if not scores:
+                continue
         k = max(scores, key=lambda key: scores[key])
         if scores[k] < settings.threshold:
             continue

@@ -263,6 +263,11 @@ class ReadingSettings:
         calibration: ``(a, b)`` of a Platt scaling ``1 / (1 + exp(-(a * s + b)))`` that
             turns the rule's score ``s`` into the probability that the edge is right,
             fitted on validation articles; ``threshold`` is then on that scale.
+        exclude_within_side: Labels never read between two actors on one side: an actor
+            and the one it is affiliated with, or two affiliated with the same one
+            (:meth:`stance.actors.Actors.roll_up`). ``("oppose",)`` reads a spokesman's
+            attack on a rival as no stance toward his own government; the pair may still
+            take another label.
     """
 
     window: int = 3
@@ -272,11 +277,17 @@ class ReadingSettings:
     threshold: float = 0.5
     aggregator: Mapping[str, Any] | None = None
     calibration: tuple[float, float] | None = None
+    exclude_within_side: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.calibration is not None:
             a, b = (float(x) for x in self.calibration)
             object.__setattr__(self, "calibration", (a, b))
+        if isinstance(self.exclude_within_side, str):
+            raise ValueError(
+                f"exclude_within_side must be a list of labels, got {self.exclude_within_side!r}."
+            )
+        object.__setattr__(self, "exclude_within_side", tuple(self.exclude_within_side))
         if self.window < 1 or self.stride < 1:
             raise ValueError(
                 f"window and stride must be at least 1 sentence, got {self.window} and "
@@ -298,4 +309,5 @@ class ReadingSettings:
             "threshold": self.threshold,
             "aggregator": dict(self.aggregator) if self.aggregator else None,
             "calibration": list(self.calibration) if self.calibration else None,
+            "exclude_within_side": list(self.exclude_within_side),
         }

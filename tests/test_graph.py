@@ -85,6 +85,26 @@ def test_threshold_drops_weak_edges_and_their_weak_evidence():
     assert aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.85)) == ()
 
 
+def test_labels_left_out_within_a_side_leave_its_pairs_their_other_label():
+    reading, probs = _reading()
+    # A is B's spokesman: one side. A -> B oppose (0.8) and B -> A oppose (0.6) are left
+    # out; their support scores (0.1 and 0.2) are all that remains.
+    sided = Reading(reading.text, Actors.coerce({"A": {"affiliation": "B"}, "B": None}),
+                    reading.mentions, reading.passes)  # fmt: skip
+    settings = ReadingSettings(threshold=0.5, exclude_within_side=["oppose"])
+    assert settings.exclude_within_side == ("oppose",)
+    assert ReadingSettings(**settings.to_dict()) == settings
+    assert aggregate(sided, probs, LabelSet(), settings) == ()
+    (edge,) = aggregate(sided, probs, LabelSet(), ReadingSettings(threshold=0.15,
+                                                                  exclude_within_side=("oppose",)))  # fmt: skip
+    assert (edge.source, edge.target, edge.label, edge.score) == ("B", "A", "support", 0.2)
+    # Actors on two sides keep every label.
+    (edge,) = aggregate(reading, probs, LabelSet(), settings)
+    assert edge.label == "oppose"
+    with pytest.raises(ValueError, match="list of labels"):
+        ReadingSettings(exclude_within_side="oppose")  # type: ignore[arg-type]
+
+
 def test_evidence_is_shown_as_the_sentences_that_name_both_actors():
     from stance.mentions import Mention
 

@@ -263,3 +263,29 @@ def test_choose_reading_keeps_the_fitted_aggregator_when_the_learned_rule_wins(
     # The saved reading builds a graph (the aggregator travels with it).
     doc, probs = reading.score_split(tiny_classifier, records[:1], chosen)[0][0]
     reading.build_graph(doc, probs, tiny_classifier.labels, chosen)
+
+
+def test_choose_exclusion_leaves_out_a_label_within_a_side_only_when_it_helps():
+    import numpy as np
+
+    from stance.actors import Actors
+    from stance.document import Pass, Reading
+    from stance.encoding import Group, ModelInput
+    from stance.mentions import MentionSearch
+    from stance.schema import LabelSet, ReadingSettings
+    from training.reading import choose_exclusion
+
+    text = "A hit B. C hit B."
+    group = Group(text, ["A", "B", "C"], [((0, 1),), ((6, 7),), ((9, 10),)], [(0, 1), (2, 1)])
+    actors = Actors.coerce({"A": {"affiliation": "B"}, "B": None, "C": None})
+    reading = Reading(text, actors, MentionSearch(()), [Pass(0, len(text), group, ModelInput([], []))])
+    probs = [np.array([[0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])]  # A->B and C->B oppose
+    settings = ReadingSettings(rule="max", threshold=0.5)
+    labels = LabelSet()
+    gold_c = {"stances": [{"source": "C", "target": "B", "label": "oppose"}]}
+    chosen, results = choose_exclusion(settings, [(reading, probs)], [gold_c], labels)
+    assert chosen.exclude_within_side == ("oppose",)  # A->B oppose was wrong
+    assert {tuple(r["exclude_within_side"]) for r in results} >= {(), ("oppose",)}
+    gold_both = {"stances": [*gold_c["stances"], {"source": "A", "target": "B", "label": "oppose"}]}
+    chosen, _ = choose_exclusion(settings, [(reading, probs)], [gold_both], labels)
+    assert chosen.exclude_within_side == ()  # it was right: nothing left out

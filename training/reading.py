@@ -172,7 +172,9 @@ def describe(settings: ReadingSettings) -> str:
     how = (f"chunks of up to {settings.chunk_tokens} tokens" if settings.chunk_tokens
            else f"{settings.window}-sentence windows")  # fmt: skip
     scale = " (calibrated)" if settings.calibration else ""
-    return f"{how}, rule `{settings.rule}`, threshold {settings.threshold}{scale}"
+    excluded = (f", no {' or '.join(settings.exclude_within_side)} within a side"
+                if settings.exclude_within_side else "")  # fmt: skip
+    return f"{how}, rule `{settings.rule}`, threshold {settings.threshold}{scale}{excluded}"
 
 
 def choose_reading(
@@ -204,7 +206,37 @@ def choose_reading(
         aggregator = fit_aggregator(x, y, labels)
     chosen = replace(options[best["candidate"]], rule=best["rule"], threshold=best["threshold"],
                      aggregator=aggregator)  # fmt: skip
-    return calibrate(chosen, scored_by[best["candidate"]], records, labels), sweep
+    chosen, exclusions = choose_exclusion(chosen, scored_by[best["candidate"]], records, labels)
+    for result in exclusions:
+        result.update(candidate=best["candidate"], reading=best["reading"], seconds=best["seconds"])
+    return calibrate(chosen, scored_by[best["candidate"]], records, labels), sweep + exclusions
+
+
+def choose_exclusion(
+    settings: ReadingSettings,
+    scored: list[tuple[Reading, list[np.ndarray]]],
+    records: list[dict[str, Any]],
+    labels: LabelSet,
+) -> tuple[ReadingSettings, list[dict[str, Any]]]:
+    """The labels to leave out between actors on one side (``exclude_within_side``): none,
+    each stance label, or all, with the threshold swept again (kept for ``learned``, whose
+    threshold was chosen out of fold). The best edge F1 wins; a tie keeps fewer labels out."""
+    stance_labels = [name for name in labels if name != labels.neutral]
+    subsets = [(), *((name,) for name in stance_labels), tuple(stance_labels)]
+    thresholds = (settings.threshold,) if settings.rule == "learned" else THRESHOLDS
+    gold = [gold_edges(r) for r in records]
+    results = []
+    for subset in dict.fromkeys(subsets):
+        for threshold in thresholds:
+            trial = replace(settings, threshold=threshold, exclude_within_side=subset)
+            found = [{(e.source, e.target): e.label for e in g.edges}
+                     for g in graphs(scored, labels, trial)]  # fmt: skip
+            results.append({"rule": settings.rule, "threshold": threshold,
+                            "exclude_within_side": list(subset), **prf(found, gold)})  # fmt: skip
+    best = max(results, key=lambda r: (r["f1"], -len(r["exclude_within_side"])))
+    chosen = replace(settings, threshold=best["threshold"],
+                     exclude_within_side=tuple(best["exclude_within_side"]))  # fmt: skip
+    return chosen, results
 
 
 def calibrate(

@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "The best validation settings:",
         "",
-        table(["reading", "rule", "threshold", "precision", "recall", "edge F1"],
-              [[r["reading"], r["rule"], r["threshold"], f"{r['precision']:.3f}", f"{r['recall']:.3f}",
-                f"{r['f1']:.3f}"] for r in top]),
+        table(["reading", "rule", "threshold", "left out within a side", "precision", "recall", "edge F1"],
+              [[r["reading"], r["rule"], r["threshold"], ", ".join(r.get("exclude_within_side", ())) or "none",
+                f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}"] for r in top]),
     ])  # fmt: skip
     print(markdown)
     write_results(args.name, markdown, {"model": args.model, "chosen": chosen.to_dict(), "best_validation": best,
