@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     # The float32 row is always there, so that the records keep their keys on any machine.
     runs = [("chosen", clf, chosen), ("chosen, float32", exact, chosen), ("old rule", exact, OLD)]
+    if chosen.exclude_within_side:  # what leaving labels out within a side does on test
+        runs.append(("chosen, nothing left out", clf, replace(chosen, exclude_within_side=())))
     for label, model, settings in runs:
         scored, seconds = score_split(model, test, settings)
         results[label] = {**evaluate(scored, test, labels, settings), "articles_per_second": len(test) / seconds,
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     shown = [("chosen", f"`{args.model}` ({loaded}), chosen on validation: {describe(chosen)}"),
              ("old rule", f"`{args.model}` (float32), old rule: {describe(OLD)}")]  # fmt: skip
     shown.insert(1, ("chosen, float32", f"`{args.model}` in float32, the same reading"))
+    if "chosen, nothing left out" in results:
+        shown.insert(2, ("chosen, nothing left out",
+                         f"`{args.model}` ({loaded}), the same reading with no label left out within a side"))  # fmt: skip
     if args.baseline:
         shown.append(("baseline", f"`{args.baseline}`, old rule: {describe(OLD)}"))
     for key, label in shown:
