@@ -611,6 +611,15 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
         ):
             merged.append((merged.pop()[0], end, "GPE"))  # "Trinidad" + "and" + "Tobago"
             continue
+        if (
+            merged
+            and merged[-1][2] == "ORG"
+            and label == "GPE"
+            and merged[-1][1] + 1 == start
+            and doc[start - 1].lower_ == "of"
+        ):
+            merged.append((merged.pop()[0], end, "ORG"))  # "ACLU" + "of" + "Florida"
+            continue
         if merged and merged[-1][1] + 1 == start and _bridges(doc, merged[-1], (start, end, label)):
             first = merged.pop()
             merged.append(
@@ -659,6 +668,8 @@ def _entity_spans(doc: Any, skipped: list[tuple[int, int]]) -> list[tuple[int, i
                 and not nxt.is_sent_start
             ):
                 end += 1  # "Scottish" + "Conservatives"
+        if end - start == 1 and label == "ORG" and start > 0 and doc[start - 1].text == "super":
+            continue  # "a super PAC": a kind of committee, not its name
         if end > start:
             result.append((start, end, label))
     result = _spelled_out(doc, result)
@@ -1772,6 +1783,13 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     for key in by_length:
         short = {key} | _person_parts(people[key])
         owners = [head for head, keys in heads.items() if key in keys]
+        if not owners and " " not in key and len(key) >= 3:
+            # "Greg" for "Gregory Lindqvist": the short form of one person's first name.
+            owners = [
+                head
+                for head in heads
+                if " " in head and head.split()[0].startswith(key) and head.split()[0] != key
+            ]
         candidates = {id(clusters_by_key[h]): clusters_by_key[h] for h in owners}
         if len(candidates) == 1:
             clusters_by_key[key] = next(iter(candidates.values()))
@@ -1810,7 +1828,12 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         target = links.get(key)
         acronym = _acronym_key(form)
         if target is None and acronym is not None:
-            matches = [k for k, long in long_forms.items() if acronym in _org_acronyms(long)]
+            matches = [
+                k
+                for k, long in long_forms.items()
+                # "ACLU" for "ACLU of Nevada", the one branch the text names.
+                if acronym in _org_acronyms(long) or k.startswith(f"{key} of ")
+            ]
             if not matches:
                 # An acronym of the name in another language, if it fits one name only
                 # ("SPD" for the Social Democrats).

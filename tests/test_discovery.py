@@ -879,3 +879,30 @@ STILL_ACTORS = [
 )
 def test_names_that_stay_actors(text: str, present: set[str]) -> None:
     assert present <= set(discover_actors(text).names)
+
+
+def test_an_organization_of_a_state_is_one_actor() -> None:
+    text = (
+        "The ACLU of Nevada sued the state on Monday. Governor Dana Whitlock said the "
+        "lawsuit was a stunt, and the ACLU said it would appeal any ruling against it."
+    )
+    names = set(discover_actors(text).names)
+    assert "ACLU of Nevada" in names and "ACLU" not in names
+
+
+def test_the_short_form_of_a_first_name_is_that_person() -> None:
+    text = (
+        "Senator Gregory Halvorsen of Wisconsin faced a primary challenge from Mara Quist. "
+        '"Greg has delivered for this state every single time," said Quist\'s rival, '
+        "Walter Brand, who endorsed Halvorsen on Tuesday."
+    )
+    names = set(discover_actors(text).names)
+    assert "Gregory Halvorsen" in names and "Greg" not in names
+
+
+def test_a_super_pac_is_not_an_actor() -> None:
+    text = (
+        "A newly formed super PAC began running advertisements against Senator Ilse Marsh "
+        "on Monday. The Democratic Party condemned the advertisements."
+    )
+    assert "PAC" not in set(discover_actors(text).names)
