@@ -278,7 +278,9 @@ def test_choose_exclusion_leaves_out_a_label_within_a_side_only_when_it_helps():
     text = "A hit B. C hit B."
     group = Group(text, ["A", "B", "C"], [((0, 1),), ((6, 7),), ((9, 10),)], [(0, 1), (2, 1)])
     actors = Actors.coerce({"A": {"affiliation": "B"}, "B": None, "C": None})
-    reading = Reading(text, actors, MentionSearch(()), [Pass(0, len(text), group, ModelInput([], []))])
+    reading = Reading(
+        text, actors, MentionSearch(()), [Pass(0, len(text), group, ModelInput([], []))]
+    )
     probs = [np.array([[0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])]  # A->B and C->B oppose
     settings = ReadingSettings(rule="max", threshold=0.5)
     labels = LabelSet()

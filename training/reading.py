@@ -225,7 +225,7 @@ def choose_exclusion(
     subsets = [(), *((name,) for name in stance_labels), tuple(stance_labels)]
     thresholds = (settings.threshold,) if settings.rule == "learned" else THRESHOLDS
     gold = [gold_edges(r) for r in records]
-    results = []
+    results: list[dict[str, Any]] = []
     for subset in dict.fromkeys(subsets):
         for threshold in thresholds:
             trial = replace(settings, threshold=threshold, exclude_within_side=subset)
