@@ -1783,13 +1783,6 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
     for key in by_length:
         short = {key} | _person_parts(people[key])
         owners = [head for head, keys in heads.items() if key in keys]
-        if not owners and " " not in key and len(key) >= 3:
-            # "Greg" for "Gregory Lindqvist": the short form of one person's first name.
-            owners = [
-                head
-                for head in heads
-                if " " in head and head.split()[0].startswith(key) and head.split()[0] != key
-            ]
         candidates = {id(clusters_by_key[h]): clusters_by_key[h] for h in owners}
         if len(candidates) == 1:
             clusters_by_key[key] = next(iter(candidates.values()))
@@ -1828,12 +1821,9 @@ def _build_clusters(text: str, occurrences: list[_Occurrence]) -> list[_Cluster]
         target = links.get(key)
         acronym = _acronym_key(form)
         if target is None and acronym is not None:
-            matches = [
-                k
-                for k, long in long_forms.items()
-                # "ACLU" for "ACLU of Nevada", the one branch the text names.
-                if acronym in _org_acronyms(long) or k.startswith(f"{key} of ")
-            ]
+            matches = [k for k, long in long_forms.items() if acronym in _org_acronyms(long)]
+            # Else "ACLU" for "ACLU of Nevada", the one branch the text names.
+            matches = matches or [k for k in long_forms if k.startswith(f"{key} of ")]
             if not matches:
                 # An acronym of the name in another language, if it fits one name only
                 # ("SPD" for the Social Democrats).

@@ -469,9 +469,14 @@ def aggregate(
         reading, probs, labels, settings, seen
     ).items():
         if excluded and side.get(source, source) == side.get(target, target):
-            scores = {k: v for k, v in scores.items() if k not in excluded}
-            if not scores:
+            kept = {k: v for k, v in scores.items() if k not in excluded}
+            if not kept:
                 continue
+            if kept != scores and settings.rule != "learned":
+                # The probabilities shown are those of the pass that best shows the label kept.
+                best = max(kept, key=lambda key: kept[key])
+                full = max((p for _, p in seen[(source, target)]), key=lambda p: float(p[best]))
+            scores = kept
         k = max(scores, key=lambda key: scores[key])
         if scores[k] < settings.threshold:
             continue

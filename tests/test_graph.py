@@ -98,6 +98,8 @@ def test_labels_left_out_within_a_side_leave_its_pairs_their_other_label():
     (edge,) = aggregate(sided, probs, LabelSet(), ReadingSettings(threshold=0.15,
                                                                   exclude_within_side=("oppose",)))  # fmt: skip
     assert (edge.source, edge.target, edge.label, edge.score) == ("B", "A", "support", 0.2)
+    # Its probabilities are those of the pass that shows support best, not oppose's pass.
+    assert edge.scores == pytest.approx({"neutral": 0.7, "support": 0.2, "oppose": 0.1})
     # Actors on two sides keep every label.
     (edge,) = aggregate(reading, probs, LabelSet(), settings)
     assert edge.label == "oppose"
