@@ -89,6 +89,14 @@ def graphs(scored: list[tuple[Reading, list[np.ndarray]]], labels: LabelSet,
     return [build_graph(doc, probs, labels, settings) for doc, probs in scored]
 
 
+def found_edges(scored: list[tuple[Reading, list[np.ndarray]]], labels: LabelSet,
+                settings: ReadingSettings) -> list[dict[tuple[str, str], str]]:  # fmt: skip
+    """Each article's kept edges under ``settings``: ``(source, target) -> label``."""
+    return [
+        {(e.source, e.target): e.label for e in g.edges} for g in graphs(scored, labels, settings)
+    ]
+
+
 def evaluate(scored: list[tuple[Reading, list[np.ndarray]]], records: list[dict[str, Any]],
              labels: LabelSet, settings: ReadingSettings) -> dict[str, Any]:  # fmt: skip
     """Edge precision/recall/F1 and the ECE of every scored pair's edge score."""
@@ -192,8 +200,7 @@ def choose_reading(
         for rule in [r for r in RULES if r != "learned"]:
             for threshold in THRESHOLDS:
                 settings = replace(reading, rule=rule, threshold=threshold)
-                found = [{(e.source, e.target): e.label for e in g.edges}
-                         for g in graphs(scored, labels, settings)]  # fmt: skip
+                found = found_edges(scored, labels, settings)
                 sweep.append({"candidate": index, "reading": name, "rule": rule,
                               "threshold": threshold, **prf(found, gold), "seconds": seconds})  # fmt: skip
         for threshold, result in learned_out_of_fold(scored, records, labels).items():
@@ -229,8 +236,7 @@ def choose_exclusion(
     for subset in dict.fromkeys(subsets):
         for threshold in thresholds:
             trial = replace(settings, threshold=threshold, exclude_within_side=subset)
-            found = [{(e.source, e.target): e.label for e in g.edges}
-                     for g in graphs(scored, labels, trial)]  # fmt: skip
+            found = found_edges(scored, labels, trial)
             results.append({"rule": settings.rule, "threshold": threshold,
                             "exclude_within_side": list(subset), **prf(found, gold)})  # fmt: skip
     best = max(results, key=lambda r: (r["f1"], -len(r["exclude_within_side"])))
