@@ -124,6 +124,7 @@ def analyze_records(
     threshold: float | None = None,
     window: int | None = None,
     rule: str | None = None,
+    exclude_within_side: Sequence[str] | None = None,
 ) -> list[ArticleResult]:
     """Analyze a chunk of ``(row, record)`` articles; every engine calls this.
 
@@ -133,7 +134,7 @@ def analyze_records(
             malformed line is a :class:`~stance.io.DataError` in place of its record).
         columns: ``{your column: our field}``, our fields being :data:`ARTICLE_FIELDS`.
         actors: The actors of an article that gives none; ``None`` discovers them.
-        roll_up, threshold, window, rule: Passed on to ``analyze``.
+        roll_up, threshold, window, rule, exclude_within_side: Passed on to ``analyze``.
 
     Returns:
         One :class:`ArticleResult` per record, in order.
@@ -157,7 +158,13 @@ def analyze_records(
                 record,
                 columns,
                 actors,
-                {"roll_up": roll_up, "threshold": threshold, "window": window, "rule": rule},
+                {
+                    "roll_up": roll_up,
+                    "threshold": threshold,
+                    "window": window,
+                    "rule": rule,
+                    "exclude_within_side": exclude_within_side,
+                },
             )
         )
     return results
@@ -331,6 +338,7 @@ def analyze_file(
     threshold: float | None = None,
     window: int | None = None,
     rule: str | None = None,
+    exclude_within_side: Sequence[str] | None = None,
 ) -> ArchiveProgress:
     """Analyze every article of ``input_path`` into an edge file and its status file.
 
@@ -349,7 +357,7 @@ def analyze_file(
         resume: Continue an interrupted job from its progress file.
         overwrite: Start over even if the output exists.
         progress: Show a progress bar.
-        roll_up, threshold, window, rule: Passed on to ``analyze``.
+        roll_up, threshold, window, rule, exclude_within_side: Passed on to ``analyze``.
 
     Returns:
         The final :class:`ArchiveProgress` (articles, edges and errors written).
@@ -395,7 +403,15 @@ def analyze_file(
     try:
         for chunk in read_chunks(input_path, state.rows, chunk_size):
             results = analyze_records(
-                classifier, chunk, columns, actors, roll_up, threshold, window, rule
+                classifier,
+                chunk,
+                columns,
+                actors,
+                roll_up,
+                threshold,
+                window,
+                rule,
+                exclude_within_side,
             )
             edges = [row for result in results for row in result.edges]
             if handle is not None:

@@ -400,12 +400,27 @@ class StanceClassifier:
         threshold: float | None = None,
         rule: str | None = None,
         reading: ReadingSettings | None = None,
+        exclude_within_side: Sequence[str] | None = None,
     ) -> ReadingSettings:
         """The model's saved reading (:class:`~stance.schema.ReadingSettings`, chosen on
-        validation articles), or ``reading``, with any of ``window``, ``threshold`` and
-        ``rule`` given replacing its own. A window given alone reads sliding windows."""
+        validation articles), or ``reading``, with any of ``window``, ``threshold``,
+        ``rule`` and ``exclude_within_side`` given replacing its own. A window given alone
+        reads sliding windows."""
         settings = reading or self.config.reading
         changes: dict[str, Any] = {}
+        if exclude_within_side is not None:
+            if isinstance(exclude_within_side, str):
+                raise ValueError(
+                    f"exclude_within_side takes a list of labels, got {exclude_within_side!r}; "
+                    f"write [{exclude_within_side!r}], or [] to leave nothing out."
+                )
+            unknown = [n for n in exclude_within_side if n not in self.labels]
+            if unknown:
+                raise ValueError(
+                    f"exclude_within_side names {unknown}, which are not labels of this model "
+                    f"({', '.join(self.labels)})."
+                )
+            changes["exclude_within_side"] = tuple(exclude_within_side)
         if window is not None:
             changes.update(window=window, stride=1, chunk_tokens=None)
         if threshold is not None:
@@ -450,6 +465,7 @@ class StanceClassifier:
         batch_size: int = 32,
         rule: str | None = None,
         reading: ReadingSettings | None = None,
+        exclude_within_side: Sequence[str] | None = None,
     ) -> StanceGraph:
         """The directed stance graph of a whole article.
 
@@ -468,11 +484,15 @@ class StanceClassifier:
                 :mod:`stance.graph`): ``max``, ``vote``, ``noisy_or``, ``top2``, or
                 ``learned`` with the model's fitted aggregator.
             reading: Complete :class:`~stance.schema.ReadingSettings` to use instead.
+            exclude_within_side: Labels never read between two actors on one side (an
+                actor and its affiliation; the model's own by default, chosen on
+                validation); ``[]`` reads every label, for when the affiliations that
+                discovery found are not to be trusted.
 
         Returns:
             A :class:`~stance.graph.StanceGraph`; empty when fewer than two actors appear.
         """
-        settings = self.reading_settings(window, threshold, rule, reading)
+        settings = self.reading_settings(window, threshold, rule, reading, exclude_within_side)
         document, probs = self.score_document(text, actors, settings, batch_size)
         return build_graph(document, probs, self.labels, settings, roll_up)
 

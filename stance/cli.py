@@ -63,6 +63,7 @@ def _analyze(args: argparse.Namespace) -> int:
         window=args.window,
         roll_up=args.roll_up,
         rule=args.rule,
+        exclude_within_side=_within_side(args.exclude_within_side),
     )
     if args.format == "json":
         print(graph.to_json())
@@ -83,6 +84,14 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _within_side(value: str | None) -> list[str] | None:
+    """``--exclude-within-side``: ``oppose,support``, or ``none`` for no label."""
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    return [] if names in ([], ["none"]) else names
+
+
 def _analyze_archive(args: argparse.Namespace) -> int:
     if not args.output:
         raise ValueError("--input needs --output edges.jsonl (or .csv, .parquet).")
@@ -97,7 +106,8 @@ def _analyze_archive(args: argparse.Namespace) -> int:
     actors = Actors.load(args.actors) if args.actors else None
     options = {"actors": actors, "columns": _columns(args.columns), "chunk_size": args.chunk_size,
                "roll_up": args.roll_up, "threshold": args.threshold, "window": args.window,
-               "rule": args.rule}  # fmt: skip
+               "rule": args.rule,
+               "exclude_within_side": _within_side(args.exclude_within_side)}  # fmt: skip
     if args.engine == "ray":
         from stance.archive import status_path
         from stance.distributed import analyze_file_ray
@@ -249,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--rule", choices=["max", "vote", "noisy_or", "top2", "learned"],
         help="How a pair's scores over its passes are combined (default: the model's own).",
+    )  # fmt: skip
+    analyze.add_argument(
+        "--exclude-within-side", metavar="LABELS", help="Labels never read between an actor "
+        "and its affiliation, comma-separated, or 'none' (default: the model's own)."
     )  # fmt: skip
     analyze.add_argument(
         "--roll-up", action="store_true", help="Count people for their affiliation."

@@ -2355,6 +2355,62 @@ def _affiliation_of_phrase(
     return latest(lambda c, o: phrase in heads(c) or o.head_word == phrase)
 
 
+def _candidates(text: str, pipeline: Any, min_mentions: int = 1) -> list[tuple[Actor, _Cluster]]:
+    """The actors of ``text`` under the rules, each with the cluster it was made from."""
+    occurrences = _occurrences(text, pipeline)
+    # A story of many sentences, not a passage: there a body met in passing is background.
+    article = len({o.sentence for o in occurrences}) >= _ARTICLE_SENTENCES
+    clusters = [c for c in _build_clusters(text, occurrences) if _is_actor(c, article)]
+    clusters.sort(key=lambda c: c.first)
+
+    names: dict[int, str] = {}
+    used: set[str] = set()
+    for cluster in clusters:
+        name = cluster.canonical()
+        if name in used:  # two clusters with one name (an unresolved surname): keep the first
+            logger.debug("Two actors named %r; keeping the first.", name)
+            continue
+        used.add(name)
+        names[id(cluster)] = name
+    _descriptions(text, clusters, names)
+    cluster_of_key = {o.key: c for c in clusters for o in c.occurrences}
+
+    actors: list[tuple[Actor, _Cluster]] = []
+    for cluster in clusters:
+        if id(cluster) not in names or len(cluster.occurrences) < min_mentions:
+            continue
+        name = names[id(cluster)]
+        canonical_key = name_key(name)
+        aliases = tuple(
+            f for f in [*cluster.forms(), *cluster.extra] if name_key(f) != canonical_key
+        )
+        affiliation = None
+        if cluster.kind == "person":
+            holders = {
+                names.get(id(cluster_of_key[o.affiliated_to]))
+                for o in cluster.occurrences
+                if o.affiliated_to in cluster_of_key
+            } - {None, name}
+            if not holders:
+                holders = {
+                    _affiliation_of_phrase(o.affiliated_phrase, o, clusters, names)
+                    for o in cluster.occurrences
+                    if o.affiliated_phrase is not None
+                } - {None, name}
+            if len(holders) == 1:
+                affiliation = holders.pop()
+        actors.append((Actor(name, aliases, cluster.kind, affiliation), cluster))
+    # An actor whose forms the text only uses inside longer names of other actors ("the
+    # Assembly" of "the National Assembly" and "the Corsican Assembly") is not mentioned.
+    listed = Actors(Actor(a.name, a.aliases, a.type) for a, _ in actors)
+    mentioned = set(find_mentions(text, listed).found())
+    return [
+        (Actor(a.name, a.aliases, a.type, a.affiliation if a.affiliation in mentioned else None), c)
+        for a, c in actors
+        if a.name in mentioned
+    ]
+
+
 def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1) -> Actors:
     """Find the actors of ``text`` with spaCy's named-entity recognizer.
 
@@ -2396,58 +2452,7 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
     if not text.strip():
         return Actors([])
     pipeline = load_pipeline() if nlp is None else nlp
-    occurrences = _occurrences(text, pipeline)
-    # A story of many sentences, not a passage: there a body met in passing is background.
-    article = len({o.sentence for o in occurrences}) >= _ARTICLE_SENTENCES
-    clusters = [c for c in _build_clusters(text, occurrences) if _is_actor(c, article)]
-    clusters.sort(key=lambda c: c.first)
-
-    names: dict[int, str] = {}
-    used: set[str] = set()
-    for cluster in clusters:
-        name = cluster.canonical()
-        if name in used:  # two clusters with one name (an unresolved surname): keep the first
-            logger.debug("Two actors named %r; keeping the first.", name)
-            continue
-        used.add(name)
-        names[id(cluster)] = name
-    _descriptions(text, clusters, names)
-    cluster_of_key = {o.key: c for c in clusters for o in c.occurrences}
-
-    actors: list[Actor] = []
-    for cluster in clusters:
-        if id(cluster) not in names or len(cluster.occurrences) < min_mentions:
-            continue
-        name = names[id(cluster)]
-        canonical_key = name_key(name)
-        aliases = tuple(
-            f for f in [*cluster.forms(), *cluster.extra] if name_key(f) != canonical_key
-        )
-        affiliation = None
-        if cluster.kind == "person":
-            holders = {
-                names.get(id(cluster_of_key[o.affiliated_to]))
-                for o in cluster.occurrences
-                if o.affiliated_to in cluster_of_key
-            } - {None, name}
-            if not holders:
-                holders = {
-                    _affiliation_of_phrase(o.affiliated_phrase, o, clusters, names)
-                    for o in cluster.occurrences
-                    if o.affiliated_phrase is not None
-                } - {None, name}
-            if len(holders) == 1:
-                affiliation = holders.pop()
-        actors.append(Actor(name, aliases, cluster.kind, affiliation))
-    # An actor whose forms the text only uses inside longer names of other actors ("the
-    # Assembly" of "the National Assembly" and "the Corsican Assembly") is not mentioned.
-    listed = Actors(Actor(a.name, a.aliases, a.type) for a in actors)
-    mentioned = set(find_mentions(text, listed).found())
-    actors = [
-        Actor(a.name, a.aliases, a.type, a.affiliation if a.affiliation in mentioned else None)
-        for a in actors
-        if a.name in mentioned
-    ]
+    actors = [a for a, _ in _candidates(text, pipeline, min_mentions)]
     try:
         result = Actors(actors)
     except ValueError:

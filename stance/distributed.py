@@ -326,6 +326,7 @@ def analyze_file_ray(
     threshold: float | None = None,
     window: int | None = None,
     rule: str | None = None,
+    exclude_within_side: list[str] | None = None,
     workers: int | None = None,
     address: str | None = None,
     device: str | None = None,
@@ -348,7 +349,7 @@ def analyze_file_ray(
             discovers them.
         columns: ``{your column: our field}``, as for the local engine.
         chunk_size: Articles analyzed together, as for the local engine.
-        roll_up, threshold, window, rule: Passed on to ``analyze``.
+        roll_up, threshold, window, rule, exclude_within_side: Passed on to ``analyze``.
         workers: Actors in the pool; by default one per GPU, or all CPUs but one.
         address: A Ray cluster to join (``auto``, ``ray://...``); a local Ray otherwise.
         device: Where each worker runs the model; by default CUDA where it has it.
@@ -402,7 +403,13 @@ def analyze_file_ray(
         ) from None
     labels = model_labels(model)
     data, pool, gpus = chunked_records(ray, input_path, fmt, chunk_size, workers, address)
-    options = {"roll_up": roll_up, "threshold": threshold, "window": window, "rule": rule}
+    options = {
+        "roll_up": roll_up,
+        "threshold": threshold,
+        "window": window,
+        "rule": rule,
+        "exclude_within_side": exclude_within_side,
+    }
     results = (
         data.groupby(CHUNK)
         .map_groups(

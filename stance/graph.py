@@ -428,11 +428,25 @@ def calibrated(
     """The scores passed through the reading's Platt scaling, where it has one."""
     if settings.calibration is None:
         return result
-    a, b = settings.calibration
     return {
-        key: ({k: float(1.0 / (1.0 + np.exp(-(a * v + b)))) for k, v in scores.items()}, full)
+        key: ({k: platt(v, settings) for k, v in scores.items()}, full)
         for key, (scores, full) in result.items()
     }
+
+
+def platt(score: float, settings: ReadingSettings) -> float:
+    """A rule's score through the reading's Platt scaling (``settings.calibration``)."""
+    if settings.calibration is None:
+        return score
+    a, b = settings.calibration
+    x = log_odds(score) if settings.calibration_input == "log_odds" else score
+    return float(1.0 / (1.0 + np.exp(-(a * x + b))))
+
+
+def log_odds(score: float) -> float:
+    """``log(s / (1 - s))``, with ``s`` kept a little inside (0, 1)."""
+    s = min(max(float(score), 1e-7), 1.0 - 1e-7)
+    return float(np.log(s / (1.0 - s)))
 
 
 def merge_evidence(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:

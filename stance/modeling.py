@@ -104,7 +104,13 @@ class StanceConfig(ModelSettings):
                 f"Unknown other_actors {self.other_actors!r}; expected one of "
                 f"{list(typing.get_args(OtherActors))}."
             )
-        LabelSet(tuple(self.labels), self.neutral)  # validates
+        label_set = LabelSet(tuple(self.labels), self.neutral)  # validates
+        unknown = [n for n in self.reading.exclude_within_side if n not in label_set]
+        if unknown:
+            raise ValueError(
+                f"reading.exclude_within_side names {unknown}, which are not labels of this "
+                f"model ({', '.join(self.labels)}); fix stance_config.json."
+            )
         if not self.temperature > 0 or self.temperature == float("inf"):
             raise ValueError(f"The temperature must be a positive number, got {self.temperature}.")
 

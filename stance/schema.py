@@ -242,6 +242,9 @@ class StancePrediction:
         }
 
 
+CALIBRATION_INPUTS = ("score", "log_odds")
+
+
 @dataclass(frozen=True)
 class ReadingSettings:
     """How ``analyze`` reads an article into passes and aggregates their scores.
@@ -260,9 +263,13 @@ class ReadingSettings:
         threshold: An edge needs a score of at least this.
         aggregator: For ``learned``, the fitted model over per-pair features (see
             :mod:`stance.graph`).
-        calibration: ``(a, b)`` of a Platt scaling ``1 / (1 + exp(-(a * s + b)))`` that
-            turns the rule's score ``s`` into the probability that the edge is right,
-            fitted on validation articles; ``threshold`` is then on that scale.
+        calibration: ``(a, b)`` of a Platt scaling ``1 / (1 + exp(-(a * x + b)))`` that
+            turns the rule's score into the probability that the edge is right, fitted on
+            validation articles; ``threshold`` is then on that scale.
+        calibration_input: What ``x`` is: ``"log_odds"``, ``log(s / (1 - s))`` of the
+            rule's score ``s``, so that scores near 1 stay apart; or ``"score"``, ``s``
+            itself, as in models saved before ``log_odds`` (whose calibrated scores top
+            out at ``1 / (1 + exp(-(a + b)))``).
         exclude_within_side: Labels never read between two actors on one side: an actor
             and the one it is affiliated with, or two affiliated with the same one
             (:meth:`stance.actors.Actors.roll_up`). ``("oppose",)`` reads a spokesman's
@@ -277,12 +284,20 @@ class ReadingSettings:
     threshold: float = 0.5
     aggregator: Mapping[str, Any] | None = None
     calibration: tuple[float, float] | None = None
+    calibration_input: str = "score"
     exclude_within_side: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.calibration is not None:
             a, b = (float(x) for x in self.calibration)
             object.__setattr__(self, "calibration", (a, b))
+        if self.calibration_input not in CALIBRATION_INPUTS:
+            raise ValueError(
+                f"calibration_input must be one of {', '.join(CALIBRATION_INPUTS)}, got "
+                f"{self.calibration_input!r}."
+            )
+        if self.exclude_within_side is None:  # null in a hand-edited stance_config.json
+            object.__setattr__(self, "exclude_within_side", ())
         if isinstance(self.exclude_within_side, str):
             raise ValueError(
                 f"exclude_within_side must be a list of labels, got {self.exclude_within_side!r}."
@@ -309,5 +324,6 @@ class ReadingSettings:
             "threshold": self.threshold,
             "aggregator": dict(self.aggregator) if self.aggregator else None,
             "calibration": list(self.calibration) if self.calibration else None,
+            "calibration_input": self.calibration_input,
             "exclude_within_side": list(self.exclude_within_side),
         }

@@ -88,3 +88,11 @@ def test_demo_script_is_valid_bash_and_runs_what_the_readme_says():
     commands = re.sub(r"\\\n\s*", " ", text).splitlines()
     assert any("stance train" in c and "configs/default.yaml" in c for c in commands)
     assert any("stance analyze" in c and "examples/libya_article.txt" in c for c in commands)
+
+
+def test_exclude_within_side_takes_labels_or_none():
+    from stance.cli import _within_side
+
+    assert _within_side(None) is None  # the model's own
+    assert _within_side("none") == [] and _within_side("") == []
+    assert _within_side("oppose, support") == ["oppose", "support"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -105,6 +106,29 @@ def test_labels_left_out_within_a_side_leave_its_pairs_their_other_label():
     assert edge.label == "oppose"
     with pytest.raises(ValueError, match="list of labels"):
         ReadingSettings(exclude_within_side="oppose")  # type: ignore[arg-type]
+    # A null in a hand-edited stance_config.json leaves nothing out.
+    assert ReadingSettings(exclude_within_side=None).exclude_within_side == ()  # type: ignore[arg-type]
+
+
+def test_analyze_can_read_every_label_within_a_side(tiny_classifier):
+    from dataclasses import replace
+
+    from stance.actors import Actor, Actors
+
+    actors = Actors([Actor("Turkey", (), "country"), Actor("İbrahim Kalın", (), "person", "Turkey"),
+                     Actor("Khalifa Haftar", (), "person")])  # fmt: skip
+    text = "Kalın said Turkey had lost patience with Haftar."
+    reading = replace(tiny_classifier.config.reading, exclude_within_side=("support", "oppose"))
+    pairs = {frozenset({"Turkey", "İbrahim Kalın"})}
+    sided = tiny_classifier.analyze(text, actors, threshold=0.0, reading=reading)
+    assert not {frozenset((e.source, e.target)) for e in sided.edges} & pairs
+    every = tiny_classifier.analyze(text, actors, threshold=0.0, reading=reading,
+                                    exclude_within_side=[])  # fmt: skip
+    assert {frozenset((e.source, e.target)) for e in every.edges} & pairs
+    with pytest.raises(ValueError, match="not labels of this model"):
+        tiny_classifier.analyze(text, actors, exclude_within_side=["opose"])
+    with pytest.raises(ValueError, match="list of labels"):
+        tiny_classifier.analyze(text, actors, exclude_within_side="oppose")
 
 
 def test_evidence_is_shown_as_the_sentences_that_name_both_actors():
@@ -288,8 +312,6 @@ def test_long_text_with_no_sentence_break_is_read_not_skipped(tiny_classifier):
 
 
 def test_a_calibrated_reading_maps_scores_and_its_threshold_through_platt_scaling():
-    import math
-
     reading, probs = _reading()
     plain = aggregate(reading, probs, LabelSet(), ReadingSettings(threshold=0.5))
     a, b = 2.0, -1.0
@@ -298,3 +320,22 @@ def test_a_calibrated_reading_maps_scores_and_its_threshold_through_platt_scalin
     assert [(e.source, e.target) for e in plain] == [(edge.source, edge.target)]
     assert edge.score == pytest.approx(1 / (1 + math.exp(-(a * 0.8 + b))))
     assert ReadingSettings(**settings.to_dict()) == settings  # survives stance_config.json
+
+
+def test_a_calibration_on_log_odds_keeps_scores_near_one_apart():
+    from stance.graph import log_odds, platt
+
+    on_score = ReadingSettings(calibration=(5.0, -4.0))
+    on_odds = ReadingSettings(calibration=(1.0, -0.5), calibration_input="log_odds")
+    assert ReadingSettings(**on_odds.to_dict()) == on_odds
+    assert ReadingSettings(**{**on_odds.to_dict(), "calibration_input": "score"}) != on_odds
+    near_one = [0.99, 0.999, 0.9999]
+    # On the score itself all three land just under the ceiling 1 / (1 + e^-(a + b)); on
+    # the log-odds they keep their order and their distance, and the ceiling is 1.
+    assert max(platt(s, on_score) for s in near_one) < 1 / (1 + math.exp(-1.0))
+    spread = [platt(s, on_odds) for s in near_one]
+    assert spread == sorted(spread) and spread[-1] - spread[0] > 0.01 and spread[-1] > 0.99
+    assert platt(0.5, on_odds) == pytest.approx(1 / (1 + math.exp(0.5)))
+    assert log_odds(1.0) == pytest.approx(math.log((1 - 1e-7) / 1e-7))  # finite at 1
+    with pytest.raises(ValueError, match="calibration_input"):
+        ReadingSettings(calibration_input="logit")

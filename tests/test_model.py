@@ -322,3 +322,11 @@ def test_cli_precision_and_int8_exclude_each_other(capsys):
         main(["predict", "--model", "m", "--input", "a.jsonl", "--output", "b.jsonl",
               "--precision", "float32", "--int8"])  # fmt: skip
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_saved_reading_naming_an_unknown_label_is_refused_when_loaded():
+    from stance.modeling import StanceConfig
+
+    with pytest.raises(ValueError, match=r"exclude_within_side names \['opose'\].*stance_config"):
+        StanceConfig(reading={"exclude_within_side": ["opose"]})  # type: ignore[arg-type]
+    assert StanceConfig(reading={"exclude_within_side": None}).reading.exclude_within_side == ()  # type: ignore[arg-type]

@@ -22,7 +22,15 @@ import numpy as np
 
 from stance.classifier import StanceClassifier
 from stance.document import Reading
-from stance.graph import RULES, build_graph, feature_names, pair_features, pair_passes
+from stance.graph import (
+    RULES,
+    build_graph,
+    feature_names,
+    log_odds,
+    pair_features,
+    pair_passes,
+    platt,
+)
 from stance.mentions import Mention, MentionSearch
 from stance.schema import LabelSet, ReadingSettings
 from training.articles import article_actors
@@ -251,10 +259,12 @@ def calibrate(
     records: list[dict[str, Any]],
     labels: LabelSet,
 ) -> ReadingSettings:
-    """Fit a Platt scaling of the rule's edge scores on validation articles: from a pair's
-    score for its stronger label to the probability that the edge is right. The threshold
-    moves with it, so the same edges pass on validation; the scores become probabilities.
-    Left uncalibrated where the fit does not rise with the score."""
+    """Fit a Platt scaling of the rule's edge scores on validation articles: from the
+    log-odds of a pair's score for its stronger label to the probability that the edge is
+    right. The threshold moves with it, so the same edges pass on validation; the scores
+    become probabilities. On the log-odds, the noisy-or of many windows, all near 1, keeps
+    its order instead of sharing one top score. Left uncalibrated where the fit does not
+    rise with the score."""
     from sklearn.linear_model import LogisticRegression
 
     raw = replace(settings, threshold=0.0, calibration=None)
@@ -262,7 +272,7 @@ def calibrate(
     for graph, record in zip(graphs(scored, labels, raw), records):
         gold = gold_edges(record)
         for e in graph.edges:
-            x.append(e.score)
+            x.append(log_odds(e.score))
             y.append(gold.get((e.source, e.target)) == e.label)
     if len(set(y)) < 2:
         return settings
@@ -270,5 +280,5 @@ def calibrate(
     a, b = float(model.coef_[0][0]), float(model.intercept_[0])
     if a <= 0:
         return settings
-    threshold = round(float(1.0 / (1.0 + np.exp(-(a * settings.threshold + b)))), 4)
-    return replace(settings, calibration=(a, b), threshold=threshold)
+    fitted = replace(settings, calibration=(a, b), calibration_input="log_odds")
+    return replace(fitted, threshold=round(platt(settings.threshold, fitted), 4))
