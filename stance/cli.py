@@ -208,7 +208,7 @@ def _actors(args: argparse.Namespace) -> int:
     from stance.discovery import discover_actors
 
     text = Path(args.article).read_text(encoding="utf-8")
-    found = discover_actors(text)
+    found = discover_actors(text, min_score=args.min_score)
     print(yaml.safe_dump(found.to_dict(), sort_keys=False, allow_unicode=True), end="")
     return 0
 
@@ -323,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     actors = sub.add_parser("actors", help="Discover the actors of an article (needs stance[ner]).")
     actors.add_argument("article")
+    actors.add_argument(
+        "--min-score", type=float, help="Leave out actors the learned filter scores below "
+        "this (default: its own threshold; 0 keeps all the rules find)."
+    )  # fmt: skip
     actors.set_defaults(func=_actors)
 
     for entry in entry_points(group="stance.commands"):

