@@ -378,6 +378,8 @@ def analyze_file(
     columns = check_columns(columns)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}.")
+    if exclude_within_side is not None:  # checked here, not as an error row per article
+        classifier.within_side_labels(exclude_within_side)
     state = prepare_output(output, resume, overwrite)
     if state is not None and state.complete:
         logger.info("%s is already complete (%d articles)", output, state.rows)

@@ -409,18 +409,7 @@ class StanceClassifier:
         settings = reading or self.config.reading
         changes: dict[str, Any] = {}
         if exclude_within_side is not None:
-            if isinstance(exclude_within_side, str):
-                raise ValueError(
-                    f"exclude_within_side takes a list of labels, got {exclude_within_side!r}; "
-                    f"write [{exclude_within_side!r}], or [] to leave nothing out."
-                )
-            unknown = [n for n in exclude_within_side if n not in self.labels]
-            if unknown:
-                raise ValueError(
-                    f"exclude_within_side names {unknown}, which are not labels of this model "
-                    f"({', '.join(self.labels)})."
-                )
-            changes["exclude_within_side"] = tuple(exclude_within_side)
+            changes["exclude_within_side"] = self.within_side_labels(exclude_within_side)
         if window is not None:
             changes.update(window=window, stride=1, chunk_tokens=None)
         if threshold is not None:
@@ -430,6 +419,24 @@ class StanceClassifier:
             if rule != "learned":
                 changes["aggregator"] = None
         return replace(settings, **changes) if changes else settings
+
+    def within_side_labels(self, names: Sequence[str]) -> tuple[str, ...]:
+        """``names`` checked as labels to leave out within a side: stance labels of this
+        model (``[]`` for none)."""
+        if isinstance(names, str):
+            raise ValueError(
+                f"exclude_within_side takes a list of labels, got {names!r}; write "
+                f"[{names!r}], or [] (--exclude-within-side none) to leave nothing out."
+            )
+        names = tuple(names)
+        stance_labels = [n for n in self.labels if n != self.labels.neutral]
+        unknown = [n for n in names if n not in stance_labels]
+        if unknown:
+            raise ValueError(
+                f"exclude_within_side names {unknown}, which are not stance labels of this "
+                f"model ({', '.join(stance_labels)}); give those, or none."
+            )
+        return names
 
     def score_document(
         self,
@@ -476,7 +483,9 @@ class StanceClassifier:
         Args:
             text: The article.
             actors: Names, ``{name: [aliases]}``, or an :class:`~stance.actors.Actors`
-                dictionary; ``None`` discovers them with spaCy NER (``stance[ner]``).
+                dictionary; ``None`` discovers them with spaCy NER (``stance[ner]``), with
+                :func:`~stance.discovery.discover_actors`' learned filter; pass
+                ``discover_actors(text, min_score=0)`` to keep every actor its rules find.
             threshold: An edge needs a score of at least this (the model's by default).
             window: Read sliding windows of this many sentences instead.
             roll_up: Count a person's stances for the actor in its ``affiliation``.

@@ -89,7 +89,11 @@ def _within_side(value: str | None) -> list[str] | None:
     if value is None:
         return None
     names = [n.strip() for n in value.split(",") if n.strip()]
-    return [] if names in ([], ["none"]) else names
+    if [n.lower() for n in names] in ([], ["none"]):
+        return []
+    if "none" in (n.lower() for n in names):
+        raise SystemExit(f"--exclude-within-side {value!r}: give labels, or none alone.")
+    return names
 
 
 def _analyze_archive(args: argparse.Namespace) -> int:

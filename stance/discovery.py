@@ -2368,7 +2368,7 @@ def _affiliation_of_phrase(
 
 
 _FILTER_KINDS = ("person", "country", "organization", "group", "place", "collective")
-_FILTER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "GROUP", "COLLECTIVE")
+_FILTER_LABELS = ("PERSON", "ORG", "GPE", "NORP", "GROUP")  # COLLECTIVE is kind collective
 
 
 def actor_features(
@@ -2443,11 +2443,19 @@ def actor_filter() -> dict[str, Any] | None:
 
 def filter_score(features: dict[str, float], model: dict[str, Any]) -> float:
     """The filter's probability that an actor is one a reader would list."""
+    missing = [name for name in model["features"] if name not in features]
+    if missing:
+        raise ValueError(
+            f"The actor filter reads features {missing} that discovery no longer computes; "
+            "refit it with python -m training.discovery_filter --write."
+        )
     z = float(model["intercept"])
     for name, mean, scale, coef in zip(
         model["features"], model["mean"], model["scale"], model["coef"], strict=True
     ):
         z += coef * (features[name] - mean) / scale
+    if z < 0:  # exp of a large positive number overflows
+        return math.exp(z) / (1.0 + math.exp(z))
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -2581,6 +2589,9 @@ def discover_actors(
     candidates, article = _candidates(text, pipeline, min_mentions)
     actors = [a for a, _ in candidates]
     model = actor_filter()
+    if model is None and min_score is not None:
+        logger.warning("min_score=%s has no effect: stance/resources/actor_filter.json is "
+                       "missing.", min_score)  # fmt: skip
     if article and model is not None:
         threshold = float(model["threshold"]) if min_score is None else min_score
         kept = [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +327,7 @@ def analyze_file_ray(
     threshold: float | None = None,
     window: int | None = None,
     rule: str | None = None,
-    exclude_within_side: list[str] | None = None,
+    exclude_within_side: Sequence[str] | None = None,
     workers: int | None = None,
     address: str | None = None,
     device: str | None = None,
@@ -402,6 +403,13 @@ def analyze_file_ray(
             f"{output} exists; pass --overwrite to replace it (the Ray engine does not resume)."
         ) from None
     labels = model_labels(model)
+    if exclude_within_side is not None:  # checked here, not as an error row per article
+        unknown = [n for n in exclude_within_side if n not in labels]
+        if isinstance(exclude_within_side, str) or unknown:
+            raise ValueError(
+                f"exclude_within_side {exclude_within_side!r}: give a list of this model's "
+                f"labels ({', '.join(labels)}), or none."
+            )
     data, pool, gpus = chunked_records(ray, input_path, fmt, chunk_size, workers, address)
     options = {
         "roll_up": roll_up,

@@ -443,9 +443,21 @@ def platt(score: float, settings: ReadingSettings) -> float:
     return float(1.0 / (1.0 + np.exp(-(a * x + b))))
 
 
+def uncalibrated(probability: float, settings: ReadingSettings) -> float:
+    """The rule's score that the reading's Platt scaling maps to ``probability`` (the
+    inverse of :func:`platt`); ``probability`` itself without a calibration."""
+    if settings.calibration is None:
+        return probability
+    a, b = settings.calibration
+    x = (log_odds(probability) - b) / a
+    if settings.calibration_input == "log_odds":
+        return float(1.0 / (1.0 + np.exp(-x)))
+    return min(max(x, 0.0), 1.0)
+
+
 def log_odds(score: float) -> float:
     """``log(s / (1 - s))``, with ``s`` kept a little inside (0, 1)."""
-    s = min(max(float(score), 1e-7), 1.0 - 1e-7)
+    s = min(max(float(score), 1e-12), 1.0 - 1e-12)
     return float(np.log(s / (1.0 - s)))
 
 
@@ -477,6 +489,8 @@ def aggregate(
     text = reading.text
     seen = pair_passes(reading, probs)
     excluded = {labels.id(name) for name in settings.exclude_within_side}
+    # A pass is evidence when its own probability passes the threshold on the rule's scale.
+    evidence_cut = uncalibrated(settings.threshold, settings)
     side = reading.actors.roll_up() if excluded else {}
     edges = []
     for (source, target), (scores, full) in pair_scores(
@@ -495,7 +509,7 @@ def aggregate(
         if scores[k] < settings.threshold:
             continue
         found = seen[(source, target)]
-        shown = [(span, p) for span, p in found if p[k] >= settings.threshold]
+        shown = [(span, p) for span, p in found if p[k] >= evidence_cut]
         shown = shown or [max(found, key=lambda item: float(item[1][k]))]  # the best, at least
         pieces = []
         for (s, e), p in shown:

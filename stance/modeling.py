@@ -105,11 +105,13 @@ class StanceConfig(ModelSettings):
                 f"{list(typing.get_args(OtherActors))}."
             )
         label_set = LabelSet(tuple(self.labels), self.neutral)  # validates
-        unknown = [n for n in self.reading.exclude_within_side if n not in label_set]
+        unknown = [
+            n for n in self.reading.exclude_within_side if n not in label_set or n == self.neutral
+        ]
         if unknown:
             raise ValueError(
-                f"reading.exclude_within_side names {unknown}, which are not labels of this "
-                f"model ({', '.join(self.labels)}); fix stance_config.json."
+                f"reading.exclude_within_side names {unknown}, which are not stance labels of "
+                f"this model ({', '.join(self.labels)}); fix stance_config.json."
             )
         if not self.temperature > 0 or self.temperature == float("inf"):
             raise ValueError(f"The temperature must be a positive number, got {self.temperature}.")

@@ -291,10 +291,12 @@ class ReadingSettings:
         if self.calibration is not None:
             a, b = (float(x) for x in self.calibration)
             object.__setattr__(self, "calibration", (a, b))
+        if self.calibration_input is None:  # null in a hand-edited stance_config.json
+            object.__setattr__(self, "calibration_input", "score")
         if self.calibration_input not in CALIBRATION_INPUTS:
             raise ValueError(
                 f"calibration_input must be one of {', '.join(CALIBRATION_INPUTS)}, got "
-                f"{self.calibration_input!r}."
+                f"{self.calibration_input!r}; fix reading.calibration_input in stance_config.json."
             )
         if self.exclude_within_side is None:  # null in a hand-edited stance_config.json
             object.__setattr__(self, "exclude_within_side", ())

@@ -77,6 +77,16 @@ def test_article_windows_label_a_pair_only_where_its_evidence_lies(tmp_path):
         e.label == "neutral" for e in examples if (e.source, e.target) == ("Egypt", "Haftar")
     )
     assert [e.label for e in examples] == [lab for u in units for lab in u.labels]
+    # Haftar -> Egypt support is shown in sentence 3 only: the first window teaches it as
+    # neutral, or, with outside_evidence="ignore", not at all (its other pairs stay).
+    assert labels[(text[0:42], "Haftar", "Egypt")] == "neutral"
+    examples, units = article_units(record, window=2, stride=None, outside_evidence="ignore")
+    ignored = {(e.text, e.source, e.target): e.label for e in examples}
+    assert (text[0:42], "Haftar", "Egypt") not in ignored
+    assert ignored[(text[0:42], "Turkey", "Haftar")] == "oppose"
+    assert ignored[(text[0:42], "Egypt", "Haftar")] == "neutral"
+    assert [len(u.pairs) for u in units] == [5, 2]
+    assert [e.label for e in examples] == [lab for u in units for lab in u.labels]
 
 
 @pytest.mark.parametrize(

@@ -125,8 +125,11 @@ def test_analyze_can_read_every_label_within_a_side(tiny_classifier):
     every = tiny_classifier.analyze(text, actors, threshold=0.0, reading=reading,
                                     exclude_within_side=[])  # fmt: skip
     assert {frozenset((e.source, e.target)) for e in every.edges} & pairs
-    with pytest.raises(ValueError, match="not labels of this model"):
+    with pytest.raises(ValueError, match="not stance labels of this model"):
         tiny_classifier.analyze(text, actors, exclude_within_side=["opose"])
+    with pytest.raises(ValueError, match="not stance labels"):
+        tiny_classifier.analyze(text, actors, exclude_within_side=["neutral"])
+    assert tiny_classifier.within_side_labels(n for n in ["oppose"]) == ("oppose",)
     with pytest.raises(ValueError, match="list of labels"):
         tiny_classifier.analyze(text, actors, exclude_within_side="oppose")
 
@@ -320,6 +323,12 @@ def test_a_calibrated_reading_maps_scores_and_its_threshold_through_platt_scalin
     assert [(e.source, e.target) for e in plain] == [(edge.source, edge.target)]
     assert edge.score == pytest.approx(1 / (1 + math.exp(-(a * 0.8 + b))))
     assert ReadingSettings(**settings.to_dict()) == settings  # survives stance_config.json
+    # Evidence is cut on the rule's own scale: the same passes as without the calibration.
+    assert edge.evidence == plain[0].evidence
+    # A reading saved before calibration_input existed reads its scale as the score itself.
+    saved = {k: v for k, v in settings.to_dict().items() if k != "calibration_input"}
+    assert ReadingSettings(**saved).calibration_input == "score"
+    assert ReadingSettings(**{**saved, "calibration_input": None}).calibration_input == "score"
 
 
 def test_a_calibration_on_log_odds_keeps_scores_near_one_apart():
@@ -336,6 +345,7 @@ def test_a_calibration_on_log_odds_keeps_scores_near_one_apart():
     spread = [platt(s, on_odds) for s in near_one]
     assert spread == sorted(spread) and spread[-1] - spread[0] > 0.01 and spread[-1] > 0.99
     assert platt(0.5, on_odds) == pytest.approx(1 / (1 + math.exp(0.5)))
-    assert log_odds(1.0) == pytest.approx(math.log((1 - 1e-7) / 1e-7))  # finite at 1
+    assert log_odds(1.0) == pytest.approx(math.log((1 - 1e-12) / 1e-12))  # finite at 1
+    assert platt(1 - 1e-9, on_odds) < platt(1 - 1e-10, on_odds)
     with pytest.raises(ValueError, match="calibration_input"):
         ReadingSettings(calibration_input="logit")

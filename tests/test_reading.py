@@ -291,3 +291,30 @@ def test_choose_exclusion_leaves_out_a_label_within_a_side_only_when_it_helps():
     gold_both = {"stances": [*gold_c["stances"], {"source": "A", "target": "B", "label": "oppose"}]}
     chosen, _ = choose_exclusion(settings, [(reading, probs)], [gold_both], labels)
     assert chosen.exclude_within_side == ()  # it was right: nothing left out
+
+
+def test_calibrate_fits_on_log_odds_and_keeps_the_same_edges():
+    import numpy as np
+
+    from stance.actors import Actors
+    from stance.document import Pass, Reading
+    from stance.encoding import Group, ModelInput
+    from stance.mentions import MentionSearch
+    from stance.schema import LabelSet, ReadingSettings
+    from training.reading import calibrate, found_edges
+
+    text = "A hit B. C hit B. D met A."
+    group = Group(text, ["A", "B", "C", "D"], [((0, 1),), ((6, 7),), ((9, 10),), ((18, 19),)],
+                  [(0, 1), (2, 1), (3, 0), (1, 3)])  # fmt: skip
+    reading = Reading(text, Actors.coerce(["A", "B", "C", "D"]), MentionSearch(()),
+                      [Pass(0, len(text), group, ModelInput([], []))])  # fmt: skip
+    # A->B oppose 0.9 (right), C->B oppose 0.7 (right), D->A oppose 0.6 (wrong), B->D 0.55 (wrong)
+    probs = [np.array([[0.05, 0.05, 0.9], [0.2, 0.1, 0.7], [0.3, 0.1, 0.6], [0.35, 0.1, 0.55]])]
+    gold = {"stances": [{"source": "A", "target": "B", "label": "oppose"},
+                        {"source": "C", "target": "B", "label": "oppose"}]}  # fmt: skip
+    labels, scored = LabelSet(), [(reading, probs)]
+    settings = ReadingSettings(rule="max", threshold=0.6)
+    calibrated = calibrate(settings, scored, [gold], labels)
+    assert calibrated.calibration is not None and calibrated.calibration_input == "log_odds"
+    assert found_edges(scored, labels, calibrated) == found_edges(scored, labels, settings)
+    assert len(found_edges(scored, labels, calibrated)[0]) == 3  # 0.6 itself still passes

@@ -401,6 +401,7 @@ def article_units(
     first_row: int = 0,
     neutral: str = "neutral",
     offset: int = 0,
+    outside_evidence: str = "neutral",
 ) -> tuple[list[Any], list[Any]]:
     """The windows of a built article as labelled reading units, as ``analyze`` reads them.
 
@@ -408,7 +409,11 @@ def article_units(
     ``None``: windows that do not overlap; see :func:`article_windows`) knows every actor
     mentioned inside it. A pair is labelled with its gold
     edge only when a sentence of that edge's evidence lies inside the window, and neutral
-    otherwise, so the model learns that co-mention is not stance.
+    when it has no edge, so the model learns that co-mention is not stance. A pair whose
+    edge has its evidence elsewhere in the article is neutral too, or, with
+    ``outside_evidence="ignore"``, not a training pair of that window at all (the window
+    may show the stance in a sentence the annotators did not quote; it still reads the
+    two actors).
 
     Returns:
         The directed examples (``StanceExample``) and units (``Group``), rows counted from
@@ -435,9 +440,14 @@ def article_units(
             continue
         inside = {i for i, (s, e) in enumerate(sentences) if s >= start and e <= end}
         unit.labels, unit.rows = [], []
+        pairs = []
         for i, j in unit.pairs:
             label, evidence = gold.get((unit.actors[i], unit.actors[j]), (neutral, set()))
-            label = label if evidence & inside else neutral
+            if label != neutral and not evidence & inside:
+                if outside_evidence == "ignore":
+                    continue
+                label = neutral
+            pairs.append((i, j))
             unit.labels.append(label)
             unit.rows.append(first_row + len(examples))
             examples.append(
@@ -451,7 +461,9 @@ def article_units(
                     unit.spans[j],
                 )
             )
-        units.append(unit)
+        unit.pairs = pairs
+        if pairs:
+            units.append(unit)
     return examples, units
 
 

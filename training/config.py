@@ -46,7 +46,9 @@ class DataSection:
     moves the windows by one sentence each epoch (epoch ``e`` starts them at sentence
     ``e mod article_window``, the sentences before it one shorter window), so that over
     ``article_window`` epochs each sentence is read in every context a sliding window gives
-    it, at the cost of one layout per epoch. ``validation_articles`` makes training end by
+    it, at the cost of one layout per epoch. ``article_outside_evidence`` says what a
+    window teaches about a pair whose stance the article shows only outside it:
+    ``neutral``, or ``ignore`` (no loss for that pair there). ``validation_articles`` makes training end by
     choosing how ``analyze`` reads an article (windows of each of ``reading_windows``
     sentences, or token chunks; the aggregation rule; the threshold) on those articles,
     saved in the model (:func:`training.reading.choose_reading`).
@@ -66,6 +68,7 @@ class DataSection:
     article_stride: int | None = None
     article_neutral_windows: float = 1.0
     article_shift: bool = False
+    article_outside_evidence: Literal["neutral", "ignore"] = "neutral"
     validation_articles: str | None = None
     reading_windows: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
 

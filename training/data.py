@@ -172,7 +172,8 @@ def prepare_split(
         for record in read_jsonl(Path(d.train_articles)):
             for offset in range(shifts):
                 more, windows = article_units(record, d.article_window, d.article_stride,
-                                              len(examples), labels.neutral, offset)  # fmt: skip
+                                              len(examples), labels.neutral, offset,
+                                              d.article_outside_evidence)  # fmt: skip
                 examples += more
                 units += windows
                 layout += [offset] * len(windows)

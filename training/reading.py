@@ -14,6 +14,7 @@ set, and saves the choice in the model; ``training.benchmarks.articles`` reports
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -281,4 +282,5 @@ def calibrate(
     if a <= 0:
         return settings
     fitted = replace(settings, calibration=(a, b), calibration_input="log_odds")
-    return replace(fitted, threshold=round(platt(settings.threshold, fitted), 4))
+    # Rounded down, so that an edge exactly at the raw threshold still passes.
+    return replace(fitted, threshold=math.floor(platt(settings.threshold, fitted) * 1e4) / 1e4)
