@@ -96,3 +96,31 @@ def test_exclude_within_side_takes_labels_or_none():
     assert _within_side(None) is None  # the model's own
     assert _within_side("none") == [] and _within_side("") == []
     assert _within_side("oppose, support") == ["oppose", "support"]
+
+
+def test_exclude_within_side_reaches_analyze_and_archives(tiny_classifier, tmp_path, capsys):
+    model = tiny_classifier.save_pretrained(tmp_path / "model")
+    article = tmp_path / "article.txt"
+    article.write_text("Kalın said Turkey had lost patience with Haftar.", encoding="utf-8")
+    actors = tmp_path / "actors.yaml"
+    actors.write_text("Turkey: {type: country}\nİbrahim Kalın: {type: person, aliases: [Kalın], "
+                      "affiliation: Turkey}\nHaftar: {type: person}\n", encoding="utf-8")  # fmt: skip
+    common = ["analyze", str(article), "--model", str(model), "--actors", str(actors),
+              "--device", "cpu", "--threshold", "0", "--format", "json"]  # fmt: skip
+
+    def within_side(*flags: str) -> set[frozenset[str]]:
+        assert main([*common, *flags]) == 0
+        edges = json.loads(capsys.readouterr().out)["edges"]
+        pair = frozenset({"Turkey", "İbrahim Kalın"})
+        return {frozenset((e["source"], e["target"])) for e in edges} & {pair}
+
+    assert within_side("--exclude-within-side", "support,oppose") == set()
+    assert within_side("--exclude-within-side", "none")
+    # An archive checks the labels once, before it reads or writes a single article.
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps({"id": "a", "text": article.read_text()}) + "\n")
+    out = tmp_path / "edges.jsonl"
+    code = main(["analyze", "--model", str(model), "--input", str(articles), "--output", str(out),
+                 "--actors", str(actors), "--device", "cpu", "--exclude-within-side", "opose"])  # fmt: skip
+    assert code != 0 and "['opose']" in capsys.readouterr().err
+    assert not out.exists()
